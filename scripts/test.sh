@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The README's second command: install what is missing, then run every test layer.
+#   1. native: cargo test (unit, corpus, loader errors, truncation, 100k chain, doc tests)
+#   2. lint: cargo fmt --check, cargo clippy -D warnings
+#   3. wasm: wasm-bindgen tests in Node (tests/wasm_node.rs) and headless Chromium (tests/wasm_web.rs)
+#   4. fuzz smoke: the decoder fuzz target's corpus, replayed natively (tests/fuzz_smoke.rs runs in 1.)
+#   5. end to end: the built page in Chromium, driven by playwright-core (e2e/*.test.mjs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+step() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
+
+step "native tests"
+cargo test
+
+step "format and lints"
+cargo fmt --check
+cargo clippy --all-targets --quiet -- -D warnings
+
+step "wasm tests (Node and headless Chromium)"
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
+export PATH="$PWD/.tools/bin:$PATH"
+cargo test --target wasm32-unknown-unknown --test wasm_node
+cargo test --target wasm32-unknown-unknown --test wasm_web
+
+step "end-to-end browser tests"
+bash scripts/build.sh
+node --test e2e/
+
+step "all tests passed"

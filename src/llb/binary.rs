@@ -1,0 +1,198 @@
+//! Binary `pb.Definition`: what `llb.WriteTo` writes and `buildctl build` reads from stdin.
+//!
+//! The outer message is walked here by hand so that every `def` element keeps its exact bytes and
+//! its byte offset (the digest is the sha256 of those bytes, and an error can say where it is).
+//! Metadata entries, the source map and each op are decoded with prost.
+//!
+//! An op that fails to decode does not fail the whole read: BuildKit reports it at load time,
+//! in `def` order, as `failed to parse llb proto op: …`, and [`crate::load`] does the same.
+
+use std::collections::BTreeMap;
+
+use prost::Message;
+
+use super::{pb, DefOp, Definition, Digest, Format, OpDecodeError};
+use crate::error::{Location, ParseError};
+
+/// Reads a binary `pb.Definition`. An empty input is a valid, empty definition.
+pub fn read(bytes: &[u8]) -> Result<Definition, ParseError> {
+    read_as(bytes, Format::Protobuf)
+}
+
+pub(crate) fn read_as(bytes: &[u8], format: Format) -> Result<Definition, ParseError> {
+    let err = |offset: usize, msg: String| ParseError::new(format, Location::Byte(offset), msg);
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let mut def = Definition {
+        ops: Vec::new(),
+        metadata: BTreeMap::new(),
+        source: None,
+        notes: Vec::new(),
+    };
+    while !r.done() {
+        let at = r.pos;
+        let (field, wire) = r.key().map_err(|m| err(at, m))?;
+        match (field, wire) {
+            (1, WIRE_LEN) => {
+                let start = r.pos;
+                let data = r
+                    .len_delimited()
+                    .map_err(|m| err(start, format!("def[{}]: {m}", def.ops.len())))?;
+                let offset = start + varint_len(data.len() as u64);
+                let op = pb::Op::decode(data).map_err(|e| OpDecodeError(e.to_string()));
+                def.ops.push(DefOp {
+                    digest: Digest::of(data),
+                    bytes: data.to_vec(),
+                    op,
+                    offset: Some(offset),
+                    pinned: false,
+                });
+            }
+            (2, WIRE_LEN) => {
+                let start = r.pos;
+                let data = r
+                    .len_delimited()
+                    .map_err(|m| err(start, format!("metadata: {m}")))?;
+                let entry = MetadataEntry::decode(data)
+                    .map_err(|e| err(start, format!("metadata entry: {e}")))?;
+                def.metadata
+                    .insert(Digest::from_raw(entry.key), entry.value.unwrap_or_default());
+            }
+            (3, WIRE_LEN) => {
+                let start = r.pos;
+                let data = r
+                    .len_delimited()
+                    .map_err(|m| err(start, format!("Source: {m}")))?;
+                let source =
+                    pb::Source::decode(data).map_err(|e| err(start, format!("Source: {e}")))?;
+                // Repeated occurrences of a message field merge in protobuf; last one wins here,
+                // which is what every real producer (one occurrence) gives anyway.
+                def.source = Some(source);
+            }
+            (1..=3, w) => {
+                return Err(err(
+                    at,
+                    format!("field {field} has wire type {w}, expected 2 (length-delimited)"),
+                ))
+            }
+            (_, w) => r
+                .skip(w)
+                .map_err(|m| err(at, format!("unknown field {field}: {m}")))?,
+        }
+    }
+    Ok(def)
+}
+
+/// One entry of `Definition.metadata`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct MetadataEntry {
+    #[prost(string, tag = "1")]
+    key: String,
+    #[prost(message, optional, tag = "2")]
+    value: Option<pb::OpMetadata>,
+}
+
+const WIRE_VARINT: u8 = 0;
+const WIRE_I64: u8 = 1;
+const WIRE_LEN: u8 = 2;
+const WIRE_I32: u8 = 5;
+
+fn varint_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+/// A bounds-checked cursor over protobuf bytes.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn done(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    fn varint(&mut self) -> Result<u64, String> {
+        let mut v: u64 = 0;
+        for i in 0..10 {
+            let Some(&b) = self.buf.get(self.pos) else {
+                return Err("truncated varint".into());
+            };
+            self.pos += 1;
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err("varint longer than 10 bytes".into())
+    }
+
+    fn key(&mut self) -> Result<(u64, u8), String> {
+        let k = self.varint()?;
+        let field = k >> 3;
+        if field == 0 {
+            return Err("invalid field number 0 (not a protobuf message?)".into());
+        }
+        Ok((field, (k & 7) as u8))
+    }
+
+    fn len_delimited(&mut self) -> Result<&'a [u8], String> {
+        let len = self.varint()?;
+        let remaining = self.buf.len() - self.pos;
+        if len > remaining as u64 {
+            return Err(format!(
+                "length {len} runs past the end of the input ({remaining} bytes left)"
+            ));
+        }
+        let start = self.pos;
+        self.pos += len as usize;
+        Ok(&self.buf[start..self.pos])
+    }
+
+    fn skip(&mut self, wire: u8) -> Result<(), String> {
+        let n = match wire {
+            WIRE_VARINT => return self.varint().map(|_| ()),
+            WIRE_LEN => return self.len_delimited().map(|_| ()),
+            WIRE_I64 => 8,
+            WIRE_I32 => 4,
+            w => return Err(format!("unsupported wire type {w}")),
+        };
+        if self.buf.len() - self.pos < n {
+            return Err("truncated fixed-width field".into());
+        }
+        self.pos += n;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_input_is_an_empty_definition() {
+        let def = read(&[]).expect("empty is valid");
+        assert!(def.ops.is_empty());
+    }
+
+    #[test]
+    fn truncated_length_names_the_offset() {
+        // field 1, length 200, only 3 bytes follow
+        let e = read(&[0x0a, 0xc8, 0x01, 1, 2, 3]).expect_err("truncated");
+        assert_eq!(e.location, Location::Byte(1));
+        assert!(e.message.contains("runs past the end"), "{e}");
+    }
+
+    #[test]
+    fn garbage_op_is_kept_for_the_loader() {
+        // field 1 holding one byte 0xff (a truncated varint key)
+        let def = read(&[0x0a, 0x01, 0xff]).expect("outer message is fine");
+        assert_eq!(def.ops.len(), 1);
+        assert!(def.ops[0].op.is_err());
+        assert_eq!(def.ops[0].offset, Some(2));
+    }
+}

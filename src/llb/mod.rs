@@ -1,0 +1,157 @@
+//! What a definition is, and every way a user can hand one to us.
+//!
+//! Everything here turns bytes into a [`Definition`]: the ops in `def` order (terminal last),
+//! each with the bytes its digest covers, plus metadata and the source map. Nothing here applies
+//! BuildKit's load rules; that is [`crate::load`]'s job.
+//!
+//! | format | reader |
+//! |---|---|
+//! | binary `pb.Definition` (`llb.WriteTo`), or base64 of it | [`binary`] |
+//! | `buildctl debug dump-llb` JSON stream, either key casing | [`dumpllb`] |
+//! | SLSA provenance `llbDefinition` (v0.2, v1, statement, predicate, DSSE) | [`provenance`] |
+//! | `--call=convertllb,format=json` output | [`convertllb`] |
+//!
+//! [`detect::read`] picks the right one.
+
+use std::collections::BTreeMap;
+
+pub mod binary;
+pub mod convertllb;
+pub mod detect;
+mod digest;
+pub mod dumpllb;
+mod encode;
+mod json;
+pub mod pb;
+pub mod provenance;
+
+pub use detect::read;
+pub use digest::Digest;
+pub use encode::{encode_definition, encode_op};
+
+/// The input formats llbsim reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// Binary `pb.Definition`, as `llb.WriteTo` writes it.
+    Protobuf,
+    /// The same bytes, base64-encoded.
+    ProtobufBase64,
+    /// `buildctl debug dump-llb` JSON stream.
+    DumpLlb,
+    /// SLSA v0.2 provenance (`predicate.buildConfig.llbDefinition`).
+    ProvenanceV02,
+    /// SLSA v1 provenance (`predicate.buildDefinition.internalParameters.buildConfig`).
+    ProvenanceV1,
+    /// Dockerfile frontend `--call=convertllb,format=json` output.
+    ConvertLlb,
+}
+
+impl Format {
+    /// A short human name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Protobuf => "binary pb.Definition",
+            Format::ProtobufBase64 => "base64 pb.Definition",
+            Format::DumpLlb => "dump-llb JSON",
+            Format::ProvenanceV02 => "SLSA v0.2 provenance",
+            Format::ProvenanceV1 => "SLSA v1 provenance",
+            Format::ConvertLlb => "convertllb JSON",
+        }
+    }
+
+    /// A stable identifier, as used in JSON output.
+    pub fn id(self) -> &'static str {
+        match self {
+            Format::Protobuf => "protobuf",
+            Format::ProtobufBase64 => "protobuf-base64",
+            Format::DumpLlb => "dump-llb",
+            Format::ProvenanceV02 => "provenance-v0.2",
+            Format::ProvenanceV1 => "provenance-v1",
+            Format::ConvertLlb => "convertllb",
+        }
+    }
+
+    /// What input in this format can and cannot tell.
+    pub fn capabilities(self) -> Capabilities {
+        match self {
+            Format::Protobuf | Format::ProtobufBase64 => Capabilities {
+                exact_bytes: true,
+                metadata: true,
+                source_map: true,
+            },
+            Format::DumpLlb => Capabilities {
+                exact_bytes: false,
+                metadata: true,
+                source_map: false,
+            },
+            Format::ConvertLlb => Capabilities {
+                exact_bytes: false,
+                metadata: true,
+                source_map: true,
+            },
+            Format::ProvenanceV02 | Format::ProvenanceV1 => Capabilities {
+                exact_bytes: false,
+                metadata: false,
+                source_map: true,
+            },
+        }
+    }
+}
+
+/// What a format carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Capabilities {
+    /// The ops' original bytes (else they are re-encoded from decoded fields, which reproduces the
+    /// digest whenever nothing was lost on the way).
+    pub exact_bytes: bool,
+    /// Per-op metadata: custom names (`llb.customname`), ignore-cache, caps, progress groups.
+    pub metadata: bool,
+    /// The source map (which Dockerfile lines made which op), when the producer included one.
+    pub source_map: bool,
+}
+
+/// A decoded definition: BuildKit's `pb.Definition` with each op's bytes and digest at hand.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Definition {
+    /// The ops in `def` order; the last is the terminal op.
+    pub ops: Vec<DefOp>,
+    /// Metadata by op digest (the digest of the op as it appears in `def`).
+    pub metadata: BTreeMap<Digest, pb::OpMetadata>,
+    /// The source map, if any.
+    pub source: Option<pb::Source>,
+    /// Things worth telling the user about the input (lost fields, unreproducible digests…).
+    pub notes: Vec<String>,
+}
+
+/// One element of `def`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DefOp {
+    /// The op's digest: sha256 of its bytes in `def` (for JSON input, the digest listed there).
+    pub digest: Digest,
+    /// The bytes the digest covers: the original bytes for binary input; the deterministic
+    /// re-encoding of the decoded op for JSON input.
+    pub bytes: Vec<u8>,
+    /// The decoded op, or why the bytes are not an `Op` (BuildKit reports that at load time).
+    pub op: Result<pb::Op, OpDecodeError>,
+    /// Byte offset of the op in a binary input.
+    pub offset: Option<usize>,
+    /// The digest cannot be recomputed from `bytes` (the input format lost part of the op, such
+    /// as a symlink action in dump-llb JSON or `local.unique` in provenance), so the loader
+    /// keeps it instead of re-digesting.
+    pub pinned: bool,
+}
+
+/// Why the bytes of one `def` element are not an `Op`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpDecodeError(pub String);
+
+impl Definition {
+    /// Metadata for `digest`, if the definition has any.
+    pub fn metadata_for(&self, digest: &Digest) -> Option<&pb::OpMetadata> {
+        self.metadata.get(digest)
+    }
+}
+
+/// The metadata key that overrides a vertex's display name.
+pub const CUSTOM_NAME: &str = "llb.customname";

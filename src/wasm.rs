@@ -1,0 +1,1 @@
+//! wasm binding (filled in below).
