@@ -35,7 +35,7 @@ pub mod load;
 pub mod testutil;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use error::{Error, LoadError, LoadErrorKind, Location, ParseError};
 pub use graph::{Graph, OpKind, Target, Vertex, VertexId, VertexInput};

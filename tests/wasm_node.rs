@@ -1,0 +1,32 @@
+//! wasm-bindgen tests that run in Node: the core, compiled to wasm, on big and real inputs.
+#![cfg(target_arch = "wasm32")]
+
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+#[wasm_bindgen_test]
+fn a_100k_op_chain_loads_in_wasm() {
+    let bytes = llbsim::testutil::chain(100_000);
+    let graph = llbsim::load_bytes(&bytes, &Default::default()).expect("loads");
+    assert_eq!(graph.len(), 100_001);
+    assert_eq!(graph.vertex(graph.target().vertex).name, "sh -c echo chain-99999");
+}
+
+#[wasm_bindgen_test]
+fn corpus_loads_through_the_js_api() {
+    let bytes: &[u8] = include_bytes!("../../shared/corpus/df-dockerfile-frontend.pb");
+    let out = llbsim::wasm::load_definition(js_sys::Uint8Array::from(bytes).into()).expect("loads");
+    let vertices = js_sys::Reflect::get(&out, &"vertices".into()).expect("vertices");
+    assert_eq!(js_sys::Array::from(&vertices).length(), 10);
+    let format = js_sys::Reflect::get(&out, &"format".into()).expect("format");
+    assert_eq!(format.as_string().as_deref(), Some("protobuf"));
+}
+
+#[wasm_bindgen_test]
+fn errors_come_back_as_js_errors() {
+    let err = llbsim::wasm::load_definition(JsValue::from_str("")).expect_err("empty");
+    let msg = js_sys::Reflect::get(&err, &"message".into()).expect("message").as_string().unwrap_or_default();
+    assert_eq!(msg, "failed to load LLB: invalid empty definition");
+    let kind = js_sys::Reflect::get(&err, &"kind".into()).expect("kind").as_string();
+    assert_eq!(kind.as_deref(), Some("load"));
+}
