@@ -32,13 +32,17 @@ pub fn load_definition(input: JsValue) -> Result<JsValue, JsValue> {
     } else if input.is_instance_of::<js_sys::ArrayBuffer>() {
         js_sys::Uint8Array::new(&input).to_vec()
     } else {
-        return Err(js_sys::Error::new("loadDefinition expects a string, Uint8Array or ArrayBuffer").into());
+        return Err(js_sys::Error::new(
+            "loadDefinition expects a string, Uint8Array or ArrayBuffer",
+        )
+        .into());
     };
     match load_bytes(&bytes, &LoadOptions::default()) {
         Ok(graph) => {
             let summary = inspect::summary(&graph);
             let ser = serde_wasm_bindgen::Serializer::json_compatible();
-            serde::Serialize::serialize(&summary, &ser).map_err(|e| js_sys::Error::new(&e.to_string()).into())
+            serde::Serialize::serialize(&summary, &ser)
+                .map_err(|e| js_sys::Error::new(&e.to_string()).into())
         }
         Err(e) => Err(error_to_js(&e)),
     }

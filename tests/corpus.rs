@@ -32,7 +32,12 @@ fn names() -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(corpus_dir())
         .expect("corpus dir")
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".pb")).map(String::from))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".pb"))
+                .map(String::from)
+        })
         .collect();
     v.sort();
     v
@@ -51,15 +56,27 @@ fn every_definition_loads_from_pb_and_json_alike() {
     for name in names() {
         let pb = std::fs::read(corpus_dir().join(format!("{name}.pb"))).expect("pb");
         let json = std::fs::read(corpus_dir().join(format!("{name}.json"))).expect("json");
-        let g_pb = load_bytes(&pb, &LoadOptions::default()).unwrap_or_else(|e| panic!("{name}.pb: {e}"));
-        let g_json = load_bytes(&json, &LoadOptions::default()).unwrap_or_else(|e| panic!("{name}.json: {e}"));
+        let g_pb =
+            load_bytes(&pb, &LoadOptions::default()).unwrap_or_else(|e| panic!("{name}.pb: {e}"));
+        let g_json = load_bytes(&json, &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{name}.json: {e}"));
         assert_eq!(g_pb.format, Format::Protobuf);
         assert_eq!(g_json.format, Format::DumpLlb);
         assert_eq!(g_pb.len(), counts[&name] - 1, "{name}: vertices = ops - 1");
         let set = |g: &llbsim::Graph| {
             g.vertices()
                 .iter()
-                .map(|v| (v.digest.clone(), v.name.clone(), v.kind(), v.inputs.iter().map(|i| (g.vertex(i.vertex).digest.clone(), i.index)).collect::<Vec<_>>()))
+                .map(|v| {
+                    (
+                        v.digest.clone(),
+                        v.name.clone(),
+                        v.kind(),
+                        v.inputs
+                            .iter()
+                            .map(|i| (g.vertex(i.vertex).digest.clone(), i.index))
+                            .collect::<Vec<_>>(),
+                    )
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(set(&g_pb), set(&g_json), "{name}: pb and json differ");
@@ -78,8 +95,11 @@ fn every_definition_loads_from_pb_and_json_alike() {
 #[test]
 fn reencoding_every_json_op_reproduces_its_digest_and_bytes() {
     for name in names() {
-        let text = std::fs::read_to_string(corpus_dir().join(format!("{name}.json"))).expect("json");
-        let (_, from_pb) = llb::read(&std::fs::read(corpus_dir().join(format!("{name}.pb"))).expect("pb")).expect("pb");
+        let text =
+            std::fs::read_to_string(corpus_dir().join(format!("{name}.json"))).expect("json");
+        let (_, from_pb) =
+            llb::read(&std::fs::read(corpus_dir().join(format!("{name}.pb"))).expect("pb"))
+                .expect("pb");
         let (format, def) = llb::read(text.as_bytes()).expect("json");
         assert_eq!(format, Format::DumpLlb);
         assert_eq!(def.ops.len(), text.lines().count(), "{name}");
@@ -88,8 +108,15 @@ fn reencoding_every_json_op_reproduces_its_digest_and_bytes() {
             let listed = listed["Digest"].as_str().expect("Digest");
             let decoded = op.op.as_ref().expect("decoded");
             let bytes = encode_op(decoded);
-            assert_eq!(llb::Digest::of(&bytes).as_str(), listed, "{name}: op {listed}");
-            assert_eq!(bytes, pb_op.bytes, "{name}: op {listed} bytes differ from the .pb");
+            assert_eq!(
+                llb::Digest::of(&bytes).as_str(),
+                listed,
+                "{name}: op {listed}"
+            );
+            assert_eq!(
+                bytes, pb_op.bytes,
+                "{name}: op {listed} bytes differ from the .pb"
+            );
             assert!(!op.pinned);
         }
     }
@@ -100,7 +127,16 @@ fn custom_names_and_metadata_survive() {
     let pb = std::fs::read(corpus_dir().join("df-hack-lint.pb")).expect("pb");
     let g = load_bytes(&pb, &LoadOptions::default()).expect("loads");
     let first = &g.vertices()[0];
-    assert!(first.name.starts_with("[golang-base 1/1] FROM docker.io/library/golang:"), "{}", first.name);
+    assert!(
+        first
+            .name
+            .starts_with("[golang-base 1/1] FROM docker.io/library/golang:"),
+        "{}",
+        first.name
+    );
     assert_eq!(first.metadata.caps.get("source.image"), Some(&true));
-    assert!(g.source.as_ref().is_some_and(|s| !s.infos.is_empty()), "the Dockerfile source map is kept");
+    assert!(
+        g.source.as_ref().is_some_and(|s| !s.infos.is_empty()),
+        "the Dockerfile source map is kept"
+    );
 }

@@ -9,7 +9,10 @@ fn a_100k_op_chain_loads_in_wasm() {
     let bytes = llbsim::testutil::chain(100_000);
     let graph = llbsim::load_bytes(&bytes, &Default::default()).expect("loads");
     assert_eq!(graph.len(), 100_001);
-    assert_eq!(graph.vertex(graph.target().vertex).name, "sh -c echo chain-99999");
+    assert_eq!(
+        graph.vertex(graph.target().vertex).name,
+        "sh -c echo chain-99999"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -25,8 +28,13 @@ fn corpus_loads_through_the_js_api() {
 #[wasm_bindgen_test]
 fn errors_come_back_as_js_errors() {
     let err = llbsim::wasm::load_definition(JsValue::from_str("")).expect_err("empty");
-    let msg = js_sys::Reflect::get(&err, &"message".into()).expect("message").as_string().unwrap_or_default();
+    let msg = js_sys::Reflect::get(&err, &"message".into())
+        .expect("message")
+        .as_string()
+        .unwrap_or_default();
     assert_eq!(msg, "failed to load LLB: invalid empty definition");
-    let kind = js_sys::Reflect::get(&err, &"kind".into()).expect("kind").as_string();
+    let kind = js_sys::Reflect::get(&err, &"kind".into())
+        .expect("kind")
+        .as_string();
     assert_eq!(kind.as_deref(), Some("load"));
 }

@@ -16,10 +16,16 @@ fn loads_dump_llb_text_in_the_browser() {
 
 #[wasm_bindgen_test]
 fn garbage_is_a_parse_error_that_names_what_was_tried() {
-    let err = llbsim::wasm::load_definition(JsValue::from_str("this is not llb")).expect_err("garbage");
-    let msg = js_sys::Reflect::get(&err, &"message".into()).expect("message").as_string().unwrap_or_default();
+    let err =
+        llbsim::wasm::load_definition(JsValue::from_str("this is not llb")).expect_err("garbage");
+    let msg = js_sys::Reflect::get(&err, &"message".into())
+        .expect("message")
+        .as_string()
+        .unwrap_or_default();
     assert!(msg.contains("tried"), "{msg}");
-    let kind = js_sys::Reflect::get(&err, &"kind".into()).expect("kind").as_string();
+    let kind = js_sys::Reflect::get(&err, &"kind".into())
+        .expect("kind")
+        .as_string();
     assert_eq!(kind.as_deref(), Some("parse"));
 }
 

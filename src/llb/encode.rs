@@ -603,7 +603,10 @@ mod tests {
     fn terminal_op_is_inputs_only() {
         let src = Digest::of(&encode_op(&alpine()));
         let term = Op {
-            inputs: vec![Input { digest: src.to_string(), index: 0 }],
+            inputs: vec![Input {
+                digest: src.to_string(),
+                index: 0,
+            }],
             ..Default::default()
         };
         let bytes = encode_op(&term);
