@@ -27,9 +27,9 @@ pub fn version() -> String {
 pub fn load_definition(input: JsValue) -> Result<JsValue, JsValue> {
     let bytes: Vec<u8> = if let Some(s) = input.as_string() {
         s.into_bytes()
-    } else if input.is_instance_of::<js_sys::Uint8Array>() {
-        js_sys::Uint8Array::new(&input).to_vec()
-    } else if input.is_instance_of::<js_sys::ArrayBuffer>() {
+    } else if input.is_instance_of::<js_sys::Uint8Array>()
+        || input.is_instance_of::<js_sys::ArrayBuffer>()
+    {
         js_sys::Uint8Array::new(&input).to_vec()
     } else {
         return Err(js_sys::Error::new(
