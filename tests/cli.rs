@@ -1,4 +1,5 @@
 //! The `llbsim inspect` command: outputs, stdin, and errors on stderr with exit code 1.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -4,6 +4,7 @@
 //! `toBuildSteps`, depth first from the terminal, `local.unique`/`local.session` stripped;
 //! convertllb: protojson of each op in a digest-keyed map), then check they load to the same
 //! graph as the binary definition.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
