@@ -29,7 +29,7 @@ fn llbsim(args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
     )
 }
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/corpus");
 
 #[test]
 fn text_summary() {

@@ -9,12 +9,12 @@ use llbsim::llb::{self, encode_op, Format};
 use llbsim::{load_bytes, LoadOptions};
 
 fn corpus_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus");
     assert!(dir.is_dir(), "corpus not found at {}", dir.display());
     dir
 }
 
-/// `name -> ops (incl. terminal)` from the corpus README's table.
+/// `name -> ops (incl. terminal)` from the corpus README's table./
 fn readme_op_counts() -> BTreeMap<String, usize> {
     let readme = std::fs::read_to_string(corpus_dir().join("README.md")).expect("README");
     let mut out = BTreeMap::new();
@@ -140,4 +140,25 @@ fn custom_names_and_metadata_survive() {
         g.source.as_ref().is_some_and(|s| !s.infos.is_empty()),
         "the Dockerfile source map is kept"
     );
+}
+
+/// The shared corpus may grow after `testdata/corpus` was copied from it: when it is present
+/// (it is beside the repository on the team's machines), every definition there must load too.
+#[test]
+fn the_shared_corpus_if_present_loads_too() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let Ok(entries) = std::fs::read_dir(&shared) else {
+        eprintln!("note: {} not present; testdata/corpus was checked above", shared.display());
+        return;
+    };
+    let mut n = 0;
+    for e in entries.filter_map(|e| e.ok()) {
+        let path = e.path();
+        if matches!(path.extension().and_then(|x| x.to_str()), Some("pb") | Some("json")) {
+            let bytes = std::fs::read(&path).expect("read");
+            load_bytes(&bytes, &LoadOptions::default()).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 42, "expected at least the 42 files copied into testdata/corpus, found {n}");
 }

@@ -17,7 +17,7 @@ fn a_100k_op_chain_loads_in_wasm() {
 
 #[wasm_bindgen_test]
 fn corpus_loads_through_the_js_api() {
-    let bytes: &[u8] = include_bytes!("../../shared/corpus/df-dockerfile-frontend.pb");
+    let bytes: &[u8] = include_bytes!("../testdata/corpus/df-dockerfile-frontend.pb");
     let out = llbsim::wasm::load_definition(js_sys::Uint8Array::from(bytes).into()).expect("loads");
     let vertices = js_sys::Reflect::get(&out, &"vertices".into()).expect("vertices");
     assert_eq!(js_sys::Array::from(&vertices).length(), 10);

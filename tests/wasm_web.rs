@@ -8,7 +8,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 fn loads_dump_llb_text_in_the_browser() {
-    let text = include_str!("../../shared/corpus/df-hack-lint.json");
+    let text = include_str!("../testdata/corpus/df-hack-lint.json");
     let out = llbsim::wasm::load_definition(JsValue::from_str(text)).expect("loads");
     let vertices = js_sys::Reflect::get(&out, &"vertices".into()).expect("vertices");
     assert_eq!(js_sys::Array::from(&vertices).length(), 24);
