@@ -1,13 +1,14 @@
 // The default demo shown when the page opens: a real multi-stage Dockerfile definition.
 //
-// Source: /work/shared/corpus/df-dockerfile-frontend.pb (12628 bytes, sha256 ea77af240cede379b5af4316d09b95f3024cc875822d8b45cae4584939760f0c),
-// BuildKit's own binary pb.Definition output (llb.WriteTo) for
-// frontend/dockerfile/cmd/dockerfile-frontend/Dockerfile in moby/buildkit, produced by
-// dockerfile2llb; see the corpus README for how it was made.
+// Source: df-dockerfile-frontend.pb from the shared LLB corpus (../shared/corpus beside the
+// repository; the same file is vendored as testdata/corpus/df-dockerfile-frontend.pb), 12628
+// bytes, sha256 ea77af240cede379b5af4316d09b95f3024cc875822d8b45cae4584939760f0c. It is
+// BuildKit's own binary pb.Definition output (dockerfile2llb, then llb.WriteTo) for
+// frontend/dockerfile/cmd/dockerfile-frontend/Dockerfile in moby/buildkit; the corpus README
+// says how it was made. e2e/app.test.mjs checks that these bytes equal the corpus file.
 //
-// Generated once; to regenerate, rerun the command that wrote this file:
-//   F=…/df-dockerfile-frontend.pb; base64 -w 100 "$F" | sed 's/.*/  "&",/'
-// and paste the lines into the array below. Do not edit by hand.
+// Generated once, not edited by hand. To regenerate, replace the array's lines with the output of
+//   base64 -w 100 testdata/corpus/df-dockerfile-frontend.pb | sed 's/.*/  "&",/'
 
 /** File name of the demo, shown on the page. */
 export const DEMO_FILE = "df-dockerfile-frontend.pb";

@@ -30,6 +30,9 @@ const CAPABILITIES = [
   ["source_map", "source map", "which Dockerfile lines each op came from"],
 ];
 
+/** At most this many notes are listed; the rest are counted. */
+const MAX_NOTES_SHOWN = 20;
+
 /** At most this many input references are listed per vertex; the rest are counted. */
 const MAX_INPUTS_SHOWN = 24;
 
@@ -77,22 +80,61 @@ export function renderSummary(summary, source) {
     ]),
   );
 
+  // The target.
+  const target = summary.target || {};
+  const targetRow = summary.vertices.findIndex((v) => v.digest === target.digest) + 1;
+  const targetLine = document.getElementById("target-line");
+  targetLine.replaceChildren();
+  if (targetRow > 0) {
+    const vertex = summary.vertices[targetRow - 1];
+    targetLine.append(
+      el("span", { cls: "chip target-chip", text: "target" }),
+      " ",
+      el("a", { cls: "input-ref", text: `#${targetRow}`, attrs: { href: `#v${targetRow}`, title: vertex.digest } }),
+      target.index ? ` output ${target.index} ` : " ",
+      el("span", { cls: "target-name", text: vertex.name, attrs: { title: vertex.name } }),
+    );
+  }
+
   // Notes.
   const notes = document.getElementById("notes");
-  notes.replaceChildren(...(summary.notes || []).map((n) => el("li", { text: n })));
+  const all = summary.notes || [];
+  notes.replaceChildren(...all.slice(0, MAX_NOTES_SHOWN).map((n) => el("li", { text: n })));
+  if (all.length > MAX_NOTES_SHOWN) {
+    notes.append(el("li", { cls: "subtle", text: `and ${(all.length - MAX_NOTES_SHOWN).toLocaleString("en")} more notes` }));
+  }
   notes.hidden = notes.childElementCount === 0;
 
   renderVertices(summary);
 }
 
+/** Rows rendered at once; a longer list offers a button for the rest. */
+const ROWS_AT_ONCE = 5000;
+
 function renderVertices(summary) {
   const rowOf = new Map();
   summary.vertices.forEach((v, i) => rowOf.set(v.digest, i + 1));
-  const target = summary.target || {};
+  const list = document.getElementById("vertices");
+  // Wide enough for the longest row number (CSSOM, which the CSP allows; no style attribute text).
+  list.style.setProperty("--row-digits", String(String(summary.vertices.length).length));
+  list.replaceChildren(vertexRows(summary, rowOf, 0, ROWS_AT_ONCE));
+  const rest = summary.vertices.length - ROWS_AT_ONCE;
+  if (rest > 0) {
+    const button = el("button", { cls: "quiet", text: `Show the other ${rest.toLocaleString("en")} vertices`, attrs: { type: "button" } });
+    const more = el("li", { cls: "more" }, [button]);
+    button.addEventListener("click", () => {
+      more.replaceWith(vertexRows(summary, rowOf, ROWS_AT_ONCE, summary.vertices.length));
+    });
+    list.append(more);
+  }
+}
 
+/** A fragment holding the rows for vertices [from, to). */
+function vertexRows(summary, rowOf, from, to) {
+  const target = summary.target || {};
   const fragment = document.createDocumentFragment();
-  summary.vertices.forEach((v, i) => {
-    const row = i + 1;
+  summary.vertices.slice(from, to).forEach((v, k) => {
+    const row = from + k + 1;
     const isTarget = v.digest === target.digest;
     const li = el("li", {
       cls: `vertex ${kindClass(v.kind)}${isTarget ? " is-target" : ""}`,
@@ -107,8 +149,8 @@ function renderVertices(summary) {
       const inputs = el("span", { cls: "inputs" }, [
         el("span", { cls: "inputs-label", text: v.inputs.length === 1 ? "input " : "inputs " }),
       ]);
-      v.inputs.slice(0, MAX_INPUTS_SHOWN).forEach((input, k) => {
-        if (k > 0) inputs.append(", ");
+      v.inputs.slice(0, MAX_INPUTS_SHOWN).forEach((input, i) => {
+        if (i > 0) inputs.append(", ");
         inputs.append(inputRef(input, rowOf));
       });
       if (v.inputs.length > MAX_INPUTS_SHOWN) {
@@ -124,15 +166,15 @@ function renderVertices(summary) {
     }
 
     li.append(
-      el("span", { cls: "row-num", text: String(row), attrs: { "aria-label": `row ${row}` } }),
+      el("span", { cls: "row-num", text: String(row) }),
       el("div", { cls: "vertex-body" }, [
-        el("div", { cls: "vertex-name", text: v.name === "" ? "(no name)" : v.name }),
+        el("div", { cls: "vertex-name", text: v.name === "" ? "(no name)" : v.name, attrs: { title: v.name } }),
         meta,
       ]),
     );
     fragment.append(li);
   });
-  document.getElementById("vertices").replaceChildren(fragment);
+  return fragment;
 }
 
 function inputRef(input, rowOf) {

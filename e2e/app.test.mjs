@@ -1,0 +1,381 @@
+// End-to-end test of llbsim's page: the built page (www/ + pkg/) served by e2e/serve.mjs and
+// driven in Debian's Chromium by playwright-core.
+//
+//   bash scripts/build.sh && node --test e2e/
+//
+// Screenshots (1200x800) go to e2e/screenshots/ (gitignored).
+
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { readFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { chromium } from "playwright-core";
+
+import { startServer } from "./serve.mjs";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+// The repository's copy of the shared corpus (see testdata/README.md).
+const CORPUS = new URL("../testdata/corpus/", import.meta.url);
+const corpus = (name) => new URL(name, CORPUS);
+const SHOTS = fileURLToPath(new URL("screenshots/", import.meta.url));
+const VIEWPORT = { width: 1200, height: 800 };
+
+const PAYLOAD = "<img src=x onerror=window.__pwned=1><script>window.__pwned=2</script>";
+
+let server;
+let base;
+let context;
+let userDataDir;
+/** The same wasm the page runs, loaded in Node: what the page must show. */
+let loadDefinition;
+
+before(async () => {
+  assert.ok(existsSync(new URL("df-hack-lint.json", CORPUS)), "testdata/corpus is present");
+  const wasm = await import("../pkg/llbsim.js");
+  await wasm.default({ module_or_path: await readFile(new URL("../pkg/llbsim_bg.wasm", import.meta.url)) });
+  loadDefinition = wasm.loadDefinition;
+  ({ server, url: base } = await startServer(ROOT, 0));
+  userDataDir = await mkdtemp(join(tmpdir(), "llbsim-e2e-"));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+    ],
+    viewport: VIEWPORT,
+  });
+  await mkdir(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await context?.close();
+  if (server) {
+    server.closeAllConnections();
+    await new Promise((ok) => server.close(ok));
+  }
+  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+});
+
+/** A raw GET (no URL normalisation by the client), resolving to { status, headers, body }. */
+function rawGet(path) {
+  const { hostname, port } = new URL(base);
+  return new Promise((ok, fail) => {
+    const req = request({ hostname, port, path, method: "GET" }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => ok({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on("error", fail);
+    req.end();
+  });
+}
+
+/**
+ * Opens the page at `/` and waits until it is ready. `problems` collects console errors, page
+ * errors, failed requests, HTTP errors and dialogs; every test asserts it stays empty.
+ */
+async function openPage() {
+  const page = await context.newPage();
+  const problems = [];
+  const dialogs = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console error: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  await page.goto(`${base}/`);
+  await page.waitForFunction(() => document.getElementById("status")?.textContent === "ready");
+  return { page, problems, dialogs };
+}
+
+/** Waits until the list shows `count` vertices and the badge names `format`. */
+async function waitForLoaded(page, count, format) {
+  await page.waitForFunction(
+    ([n, f]) =>
+      document.querySelectorAll("#vertices [data-digest]").length === n &&
+      document.getElementById("format")?.textContent === f,
+    [count, format],
+  );
+}
+
+const digests = (page) =>
+  page.$$eval("#vertices [data-digest]", (els) => els.map((e) => e.getAttribute("data-digest")));
+
+/** Checks that the list shows `summary` (from loadDefinition) row by row. */
+async function assertListShows(page, summary) {
+  const rows = await page.$$eval("#vertices [data-digest]", (els) =>
+    els.map((e) => ({
+      digest: e.getAttribute("data-digest"),
+      kind: e.getAttribute("data-kind"),
+      name: e.querySelector(".vertex-name").textContent,
+      digestText: e.querySelector(".digest").textContent,
+      inputs: [...e.querySelectorAll(".input-ref")].map((a) => a.textContent),
+      target: e.classList.contains("is-target"),
+    })),
+  );
+  const rowOf = new Map(summary.vertices.map((v, i) => [v.digest, i + 1]));
+  assert.deepEqual(
+    rows,
+    summary.vertices.map((v) => ({
+      digest: v.digest,
+      kind: v.kind,
+      name: v.name,
+      digestText: v.digest.slice(7, 19),
+      inputs: v.inputs.map((i) => `#${rowOf.get(i.digest)}${i.index ? ` (output ${i.index})` : ""}`),
+      target: v.digest === summary.target.digest,
+    })),
+  );
+  assert.equal(rows.filter((r) => r.target).length, 1, "one target");
+  const counts = await page.textContent("#counts");
+  assert.ok(counts.includes(`${summary.vertices.length} vertices`), counts);
+  assert.ok(counts.includes(`${summary.edges} edge`), counts);
+  for (const [kind, n] of Object.entries(summary.kinds)) assert.ok(counts.includes(`${kind} ${n}`), counts);
+}
+
+describe("llbsim page", () => {
+  test("the server sends the wasm as application/wasm, with nosniff, and stays inside ROOT", async () => {
+    const wasm = await rawGet("/pkg/llbsim_bg.wasm");
+    assert.equal(wasm.status, 200);
+    assert.equal(wasm.headers["content-type"], "application/wasm");
+    assert.equal(wasm.headers["x-content-type-options"], "nosniff");
+    assert.deepEqual([...wasm.body.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d], "wasm magic");
+
+    const js = await rawGet("/pkg/llbsim.js");
+    assert.equal(js.status, 200);
+    assert.match(js.headers["content-type"], /^text\/javascript/);
+
+    const root = await rawGet("/");
+    assert.ok([301, 302, 307, 308].includes(root.status), `/ answers ${root.status}`);
+    assert.equal(root.headers.location, "/www/");
+    const index = await rawGet("/www/");
+    assert.equal(index.status, 200);
+    assert.match(index.headers["content-type"], /^text\/html/);
+    assert.equal(index.headers["x-content-type-options"], "nosniff");
+    assert.match(index.body.toString(), /http-equiv="Content-Security-Policy"/);
+
+    for (const path of [
+      "/www/..%2f..%2f..%2fetc%2fpasswd",
+      "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+      "/..%5c..%5cetc%5cpasswd",
+      "/../../../../etc/passwd",
+      "/.git/config",
+      "/www/%00index.html",
+    ]) {
+      const res = await rawGet(path);
+      assert.ok(res.status === 404 || res.status === 400, `${path} answers ${res.status}`);
+      assert.doesNotMatch(res.body.toString(), /root:/, path);
+    }
+  });
+
+  test("the embedded demo is the corpus file, byte for byte", async () => {
+    const { DEMO_BASE64, DEMO_FILE } = await import("../www/demo.js");
+    assert.equal(DEMO_FILE, "df-dockerfile-frontend.pb");
+    assert.deepEqual(Buffer.from(DEMO_BASE64, "base64"), await readFile(corpus(DEMO_FILE)));
+  });
+
+  test("the page opens on the demo: 10 vertices from a binary pb.Definition", async () => {
+    const { page, problems, dialogs } = await openPage();
+    await waitForLoaded(page, 10, "binary pb.Definition");
+    assert.ok(page.url().startsWith(`${base}/`), page.url());
+
+    // Row by row what loadDefinition gives for the demo's file: name, kind, short digest,
+    // inputs by row number, the target marked.
+    const demo = loadDefinition(new Uint8Array(await readFile(corpus("df-dockerfile-frontend.pb"))));
+    await assertListShows(page, demo);
+    for (const d of await digests(page)) assert.match(d, /^sha256:[0-9a-f]{64}$/);
+    const first = await page.textContent("#vertices [data-digest]:first-child .vertex-name");
+    assert.ok(first.startsWith("[base 1/4] FROM docker.io/library/golang"), first);
+    assert.equal(await page.getAttribute("#vertices .is-target", "data-digest"), demo.target.digest);
+
+    // Capabilities: a binary definition can tell everything.
+    const caps = await page.textContent("#caps");
+    assert.match(caps, /can tell.*exact bytes.*metadata \(custom names\).*source map/s);
+    assert.doesNotMatch(caps, /cannot tell/);
+    assert.match(await page.textContent("#counts"), /10 vertices.*3 kinds: exec 4 ?file 3 ?source 3/s);
+    assert.equal(await page.isHidden("#error"), true);
+    assert.match(await page.textContent("#version"), /^llbsim \d+\.\d+\.\d+/);
+
+    await page.screenshot({ path: join(SHOTS, "demo.png") });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(dialogs, []);
+    await page.close();
+  });
+
+  test("pasted dump-llb JSON, a picked file and a dropped file all load", async () => {
+    const { page, problems, dialogs } = await openPage();
+    await waitForLoaded(page, 10, "binary pb.Definition");
+
+    const lint = await readFile(corpus("df-hack-lint.json"), "utf8");
+    await page.fill("#paste", lint);
+    await page.click("#load");
+    await waitForLoaded(page, 24, "dump-llb JSON");
+    await assertListShows(page, loadDefinition(lint));
+    assert.match(await page.textContent("#caps"), /cannot tell.*exact bytes.*source map/s);
+    assert.equal(await page.isHidden("#error"), true);
+    await page.screenshot({ path: join(SHOTS, "pasted.png") });
+
+    await page.setInputFiles("#file", fileURLToPath(corpus("synth-fanin16.pb")));
+    await waitForLoaded(page, 18, "binary pb.Definition");
+    await assertListShows(page, loadDefinition(await readFile(corpus("synth-fanin16.pb"))));
+    assert.match(await page.textContent("#source"), /synth-fanin16\.pb/);
+    // The merge (the target) reads all 16 execs.
+    const target = page.locator("#vertices .is-target");
+    assert.equal(await target.getAttribute("data-kind"), "merge");
+    assert.equal(await target.locator(".input-ref").count(), 16);
+    // The paste box keeps what was pasted.
+    assert.equal(await page.inputValue("#paste"), lint);
+
+    // Drag and drop a file onto the page.
+    const chain = (await readFile(corpus("synth-chain20.pb"))).toString("base64");
+    const dataTransfer = await page.evaluateHandle((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], "synth-chain20.pb", { type: "application/octet-stream" }));
+      return dt;
+    }, chain);
+    await page.dispatchEvent("body", "dragenter", { dataTransfer });
+    await page.dispatchEvent("body", "dragover", { dataTransfer });
+    await page.dispatchEvent("body", "drop", { dataTransfer });
+    await waitForLoaded(page, 21, "binary pb.Definition");
+    assert.match(await page.textContent("#source"), /synth-chain20\.pb/);
+    assert.equal(await page.evaluate(() => document.body.classList.contains("dragging")), false);
+
+    assert.deepEqual(problems, []);
+    assert.deepEqual(dialogs, []);
+    await page.close();
+  });
+
+  test("invalid input shows an error and keeps the list, the badge and the paste box", async () => {
+    const { page, problems, dialogs } = await openPage();
+    await page.setInputFiles("#file", fileURLToPath(corpus("synth-fanin16.pb")));
+    await waitForLoaded(page, 18, "binary pb.Definition");
+    const before = await digests(page);
+    const summaryBefore = await page.textContent(".summary-panel");
+
+    await page.fill("#paste", "this is not llb");
+    await page.click("#load");
+    await page.waitForSelector("#error", { state: "visible" });
+    const first = await page.textContent("#error-message");
+    assert.match(first, /not an LLB definition/);
+    assert.equal(await page.getAttribute("#error", "role"), "alert");
+    assert.deepEqual(await digests(page), before);
+    assert.equal(await page.textContent(".summary-panel"), summaryBefore);
+    assert.equal(await page.inputValue("#paste"), "this is not llb");
+
+    await page.fill("#paste", '{"Op":');
+    await page.click("#load");
+    await page.waitForFunction(
+      (prev) => document.getElementById("error-message").textContent !== prev,
+      first,
+    );
+    assert.equal(await page.isVisible("#error"), true);
+    assert.match(await page.textContent("#error-message"), /JSON/);
+    assert.match(await page.textContent("#error-location"), /line 1/);
+    assert.deepEqual(await digests(page), before);
+    assert.equal(await page.textContent("#format"), "binary pb.Definition");
+    assert.equal(await page.textContent(".summary-panel"), summaryBefore);
+    assert.equal(await page.inputValue("#paste"), '{"Op":');
+    await page.screenshot({ path: join(SHOTS, "error.png") });
+
+    // The next good load clears the error.
+    await page.click("#demo");
+    await waitForLoaded(page, 10, "binary pb.Definition");
+    await page.waitForSelector("#error", { state: "hidden" });
+
+    // Page errors are expected to be none: a failed load is reported on the page, not thrown.
+    assert.deepEqual(problems, []);
+    assert.deepEqual(dialogs, []);
+    await page.close();
+  });
+
+  test("dark colour scheme and a narrow window: no sideways scrolling", async () => {
+    const { page, problems } = await openPage();
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.setViewportSize({ width: 360, height: 740 });
+    await waitForLoaded(page, 10, "binary pb.Definition");
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [r, g, b] = bg.match(/\d+/g).map(Number);
+    assert.ok(r + g + b < 120, `dark background, got ${bg}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the window`);
+    await page.screenshot({ path: join(SHOTS, "narrow-dark.png") });
+    await page.locator("#vertices .is-target").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, "narrow-dark-list.png") });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test("hostile names, digests and notes are shown as text, never as markup", async () => {
+    const { page, problems, dialogs } = await openPage();
+    const platform = { Architecture: "amd64", OS: "linux" };
+    // Listed digests that do not match the ops are kept (with a note), so inputs can refer to them.
+    const d1 = `sha256:${"1".repeat(64)}`;
+    const d2 = `sha256:${PAYLOAD}`;
+    const d3 = `sha256:${"3".repeat(64)}`;
+    const records = [
+      {
+        Op: { Op: { source: { identifier: "docker-image://docker.io/library/alpine:latest" } }, platform, constraints: {} },
+        Digest: d1,
+        OpMetadata: { description: { "llb.customname": PAYLOAD } },
+      },
+      {
+        Op: { Op: { source: { identifier: `local://${PAYLOAD}` } }, platform, constraints: {} },
+        Digest: d2,
+        OpMetadata: {},
+      },
+      {
+        Op: {
+          inputs: [{ digest: d1 }, { digest: d2 }],
+          Op: {
+            exec: {
+              meta: { args: ["/bin/sh", "-c", PAYLOAD], cwd: "/" },
+              mounts: [{ dest: "/" }, { input: 1, dest: "/ctx", readonly: true }],
+            },
+          },
+          platform,
+          constraints: {},
+        },
+        Digest: d3,
+        OpMetadata: {},
+      },
+      { Op: { inputs: [{ digest: d3 }], Op: {} }, OpMetadata: {} },
+    ];
+    const text = records.map((r) => JSON.stringify(r)).join("\n");
+    await page.fill("#paste", text);
+    await page.click("#load");
+    await waitForLoaded(page, 3, "dump-llb JSON");
+
+    const names = await page.$$eval("#vertices .vertex-name", (els) => els.map((e) => e.textContent));
+    assert.deepEqual(names, [PAYLOAD, `local://${PAYLOAD}`, `/bin/sh -c ${PAYLOAD}`]);
+    assert.deepEqual(await digests(page), [d1, d2, d3]);
+    assert.ok((await page.textContent("#vertices")).includes(PAYLOAD));
+    assert.ok((await page.textContent("#notes")).includes(PAYLOAD), "the notes quote the hostile digest");
+
+    assert.equal(await page.locator("#vertices img, #vertices script, #notes img, #notes script").count(), 0);
+    assert.equal(await page.locator("img").count(), 0);
+    assert.equal(await page.locator("script").count(), 1, "only the page's own module script");
+    assert.equal(await page.evaluate(() => typeof window.__pwned), "undefined");
+    assert.deepEqual(dialogs, []);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+});
