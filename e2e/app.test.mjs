@@ -329,7 +329,7 @@ describe("llbsim page", () => {
     const platform = { Architecture: "amd64", OS: "linux" };
     // Listed digests that do not match the ops are kept (with a note), so inputs can refer to them.
     const d1 = `sha256:${"1".repeat(64)}`;
-    const d2 = `sha256:${PAYLOAD}`;
+    const d2 = `sha256:${"2".repeat(64)}`;
     const d3 = `sha256:${"3".repeat(64)}`;
     const records = [
       {
@@ -368,9 +368,16 @@ describe("llbsim page", () => {
     assert.deepEqual(names, [PAYLOAD, `local://${PAYLOAD}`, `/bin/sh -c ${PAYLOAD}`]);
     assert.deepEqual(await digests(page), [d1, d2, d3]);
     assert.ok((await page.textContent("#vertices")).includes(PAYLOAD));
-    assert.ok((await page.textContent("#notes")).includes(PAYLOAD), "the notes quote the hostile digest");
 
-    assert.equal(await page.locator("#vertices img, #vertices script, #notes img, #notes script").count(), 0);
+    // A listed digest that is not a sha256 is refused; the error quotes it as text.
+    const hostileDigest = records.map((r, i) => JSON.stringify(i === 1 ? { ...r, Digest: `sha256:${PAYLOAD}` } : r)).join("\n");
+    await page.fill("#paste", hostileDigest);
+    await page.click("#load");
+    await page.waitForSelector("#error", { state: "visible" });
+    assert.match(await page.textContent("#error"), /\$\.Digest/);
+    assert.deepEqual(await digests(page), [d1, d2, d3], "the previous list is kept");
+
+    assert.equal(await page.locator("#vertices img, #vertices script, #error img, #error script").count(), 0);
     assert.equal(await page.locator("img").count(), 0);
     assert.equal(await page.locator("script").count(), 1, "only the page's own module script");
     assert.equal(await page.evaluate(() => typeof window.__pwned), "undefined");

@@ -24,6 +24,12 @@ pub fn from_value(v: &Value) -> Result<Definition, ParseError> {
     let source = root.message("source", json::source)?;
     let mut notes = Vec::new();
 
+    if let Some(bad) = ops.keys().find(|k| Digest::parse(k).is_none()) {
+        return Err(ctx.error(
+            &format!("$.def[{bad:?}]"),
+            "key is not a sha256 digest (sha256: and 64 hex digits)",
+        ));
+    }
     let used: BTreeSet<&str> = ops
         .values()
         .flat_map(|o| o.inputs.iter().map(|i| i.digest.as_str()))

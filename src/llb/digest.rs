@@ -18,6 +18,16 @@ impl Digest {
         Digest(format!("sha256:{}", hex(&Sha256::digest(bytes))))
     }
 
+    /// Parses a digest listed in a document: `sha256:` and 64 lowercase hex digits.
+    pub fn parse(s: &str) -> Option<Digest> {
+        let hex = s.strip_prefix("sha256:")?;
+        let ok = hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        ok.then(|| Digest(s.to_string()))
+    }
+
     /// Wraps a digest string taken from input, unchecked.
     pub fn from_raw(s: impl Into<String>) -> Digest {
         Digest(s.into())

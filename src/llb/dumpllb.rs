@@ -36,9 +36,12 @@ pub fn from_values(values: &[Value]) -> Result<Definition, ParseError> {
                 .keys()
                 .any(|k| k.starts_with(|c: char| c.is_ascii_uppercase()));
         }
-        let listed = rec
-            .with("Digest", |j| j.as_string())?
-            .filter(|s| !s.is_empty());
+        let listed = rec.with("Digest", |j| {
+            let s = j.as_string()?;
+            Digest::parse(&s)
+                .map(|_| s)
+                .ok_or_else(|| j.err("not a sha256 digest (sha256: and 64 hex digits)"))
+        })?;
         let bytes = encode_op(&op);
         let computed = Digest::of(&bytes);
         let (digest, pinned) = match listed {

@@ -112,6 +112,13 @@ pub fn from_value(v: &Value) -> Result<(Format, Definition), ParseError> {
     };
     let cfg = J::root(config, &config_path, ctx);
     let mapping: BTreeMap<String, String> = cfg.map("digestMapping", |j| j.as_string())?;
+    if let Some(bad) = mapping.keys().find(|k| Digest::parse(k).is_none()) {
+        return Err(err(
+            format,
+            &format!("{config_path}.digestMapping[{bad:?}]"),
+            "key is not a sha256 digest",
+        ));
+    }
     let digest_of_step: HashMap<&str, &str> = mapping
         .iter()
         .map(|(d, s)| (s.as_str(), d.as_str()))
