@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The README's second command: install what is missing, then run every test layer.
-#   1. native: cargo test (unit, corpus, loader errors, truncation, 100k chain, doc tests)
-#   2. lint: cargo fmt --check, cargo clippy -D warnings
+#   1. native: cargo test (unit, corpus, formats, loader errors, malformed/truncated/garbage
+#      input, 100k-op chain on a small stack, CLI, doc tests)
+#   2. lint: cargo fmt --check, cargo clippy -D warnings (native and wasm32)
 #   3. wasm: wasm-bindgen tests in Node (tests/wasm_node.rs) and headless Chromium (tests/wasm_web.rs)
-#   4. fuzz smoke: the decoder fuzz target's corpus, replayed natively (tests/fuzz_smoke.rs runs in 1.)
-#   5. end to end: the built page in Chromium, driven by playwright-core (e2e/*.test.mjs)
+#   4. end to end: the built page in Chromium, driven by playwright-core (e2e/*.test.mjs)
+# The coverage-guided fuzzer is not run here (it needs cargo-fuzz); see fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -89,7 +89,8 @@ impl fmt::Display for ParseError {
                 self.location,
                 self.message
             )?,
-            None => write!(f, "{}", self.message)?,
+            None if self.location == Location::Input => write!(f, "{}", self.message)?,
+            None => write!(f, "at {}: {}", self.location, self.message)?,
         }
         for (format, why) in &self.tried {
             write!(f, "\n  tried {}: {}", format.name(), why)?;
@@ -132,6 +133,8 @@ pub enum LoadErrorKind {
     UnknownCapability(String),
     /// The op needs an entitlement (`network.host`, `security.insecure`) that was not granted.
     EntitlementNotAllowed(&'static str),
+    /// A string field of the op is not UTF-8 (raised when the op is re-marshalled).
+    InvalidUtf8,
     /// The op graph has a cycle. BuildKit cannot meet one (a digest covers its inputs' digests),
     /// but a JSON document can list digests that point in a circle.
     Cycle(Digest),
@@ -154,6 +157,7 @@ impl fmt::Display for LoadErrorKind {
             InvalidDiffInputIndex(n) => write!(f, "invalid diff input index {n}"),
             UnknownCapability(id) => write!(f, "unknown API capability {id}"),
             EntitlementNotAllowed(e) => write!(f, "{e} is not allowed"),
+            InvalidUtf8 => f.write_str("string field contains invalid UTF-8"),
             Cycle(d) => write!(f, "invalid LLB: input cycle through {d}"),
         }
     }

@@ -90,3 +90,191 @@ pub fn chain(n: usize) -> Vec<u8> {
     ops.push(terminal(&last));
     definition(&ops)
 }
+
+/// The digest BuildKit gives `op`: the sha256 of its canonical encoding.
+pub fn digest(op: &pb::Op) -> Digest {
+    Digest::of(&encode_op(op))
+}
+
+/// An input edge to output `index` of the op with `digest`.
+pub fn input(digest: &Digest, index: i64) -> pb::Input {
+    pb::Input {
+        digest: digest.to_string(),
+        index,
+    }
+}
+
+/// A source op with any `identifier` (no platform, no constraints).
+pub fn source(identifier: &str) -> pb::Op {
+    pb::Op {
+        op: Some(pb::OpKind::Source(pb::SourceOp {
+            identifier: identifier.into(),
+            attrs: Default::default(),
+        })),
+        ..Default::default()
+    }
+}
+
+/// An op of `kind` reading output 0 of each of `inputs`, in order.
+pub fn op_on(kind: pb::OpKind, inputs: &[&Digest]) -> pb::Op {
+    pb::Op {
+        inputs: inputs.iter().map(|d| input(d, 0)).collect(),
+        op: Some(kind),
+        ..Default::default()
+    }
+}
+
+/// A merge op layering `inputs` (MergeOp inputs in the same order).
+pub fn merge(inputs: &[&Digest]) -> pb::Op {
+    let merge = pb::MergeOp {
+        inputs: (0..inputs.len())
+            .map(|i| pb::MergeInput { input: i as i64 })
+            .collect(),
+    };
+    op_on(pb::OpKind::Merge(merge), inputs)
+}
+
+/// A diff op whose lower and upper sides are input positions (`-1` = scratch).
+pub fn diff(lower: i64, upper: i64, inputs: &[&Digest]) -> pb::Op {
+    let diff = pb::DiffOp {
+        lower: Some(pb::LowerDiffInput { input: lower }),
+        upper: Some(pb::UpperDiffInput { input: upper }),
+    };
+    op_on(pb::OpKind::Diff(diff), inputs)
+}
+
+/// A file op making directory `path` on `base` (or on scratch when `None`).
+pub fn mkdir(base: Option<&Digest>, path: &str) -> pb::Op {
+    let action = pb::FileAction {
+        input: if base.is_some() { 0 } else { -1 },
+        secondary_input: -1,
+        output: 0,
+        action: Some(pb::FileActionKind::Mkdir(pb::FileActionMkDir {
+            path: path.into(),
+            mode: 0o755,
+            timestamp: -1,
+            ..Default::default()
+        })),
+    };
+    let file = pb::FileOp {
+        actions: vec![action],
+    };
+    op_on(pb::OpKind::File(file), base.as_slice())
+}
+
+/// A passthrough op with `id` and `outputs` over `inputs`.
+pub fn passthrough(id: &str, outputs: &[i64], inputs: &[&Digest]) -> pb::Op {
+    let p = pb::PassthroughOp {
+        id: id.into(),
+        outputs: outputs.to_vec(),
+    };
+    op_on(pb::OpKind::Passthrough(p), inputs)
+}
+
+/// Metadata whose `llb.customname` is `name`.
+pub fn custom_name(name: &str) -> pb::OpMetadata {
+    let mut md = pb::OpMetadata::default();
+    md.description
+        .insert(crate::llb::CUSTOM_NAME.to_string(), name.to_string());
+    md
+}
+
+/// Metadata asking for `caps` (each set to `true`).
+pub fn caps(caps: &[&str]) -> pb::OpMetadata {
+    let mut md = pb::OpMetadata::default();
+    for c in caps {
+        md.caps.insert(c.to_string(), true);
+    }
+    md
+}
+
+/// Marshals ops (terminal last) with metadata for some of them: `(index into ops, metadata)`,
+/// keyed by that op's canonical digest.
+pub fn definition_with_metadata(ops: &[pb::Op], metadata: &[(usize, pb::OpMetadata)]) -> Vec<u8> {
+    let def = pb::Definition {
+        def: ops.iter().map(encode_op).collect(),
+        metadata: metadata
+            .iter()
+            .filter_map(|(i, md)| Some((digest(ops.get(*i)?).to_string(), md.clone())))
+            .collect(),
+        source: None,
+    };
+    encode_definition(&def)
+}
+
+/// A binary `pb.Definition` whose `def` elements are exactly `elements` (which need not be valid
+/// or canonical ops), with metadata keyed by the given digests.
+pub fn raw_definition(elements: &[Vec<u8>], metadata: &[(Digest, pb::OpMetadata)]) -> Vec<u8> {
+    let def = pb::Definition {
+        def: elements.to_vec(),
+        metadata: metadata
+            .iter()
+            .map(|(d, md)| (d.to_string(), md.clone()))
+            .collect(),
+        source: None,
+    };
+    encode_definition(&def)
+}
+
+/// Hand-written protobuf wire bytes, for non-canonical and malformed messages.
+pub mod wire {
+    /// Wire type 0.
+    pub const VARINT: u8 = 0;
+    /// Wire type 1.
+    pub const I64: u8 = 1;
+    /// Wire type 2.
+    pub const LEN: u8 = 2;
+    /// Wire type 3 (deprecated groups).
+    pub const START_GROUP: u8 = 3;
+    /// Wire type 5.
+    pub const I32: u8 = 5;
+
+    /// Appends `v` as a base-128 varint.
+    pub fn varint(buf: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            buf.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        buf.push(v as u8);
+    }
+
+    /// Appends the key of `field` with `wire_type`.
+    pub fn key(buf: &mut Vec<u8>, field: u32, wire_type: u8) {
+        varint(buf, (u64::from(field) << 3) | u64::from(wire_type & 7));
+    }
+
+    /// Appends a length-delimited field.
+    pub fn len_field(buf: &mut Vec<u8>, field: u32, data: &[u8]) {
+        key(buf, field, LEN);
+        varint(buf, data.len() as u64);
+        buf.extend_from_slice(data);
+    }
+
+    /// Appends a varint field (written even when zero).
+    pub fn varint_field(buf: &mut Vec<u8>, field: u32, v: u64) {
+        key(buf, field, VARINT);
+        varint(buf, v);
+    }
+
+    /// `inner` wrapped in `depth` length-delimited fields; `field_at(level)` gives the field
+    /// number of each wrapper, outermost first (level 0). Built in linear time and without
+    /// recursion, so `depth` can be in the hundreds of thousands.
+    pub fn nested(depth: usize, field_at: impl Fn(usize) -> u32, inner: &[u8]) -> Vec<u8> {
+        // Headers from the innermost wrapper outwards, each sized by what it wraps.
+        let mut headers: Vec<Vec<u8>> = Vec::with_capacity(depth);
+        let mut size = inner.len() as u64;
+        for level in (0..depth).rev() {
+            let mut h = Vec::with_capacity(8);
+            key(&mut h, field_at(level), LEN);
+            varint(&mut h, size);
+            size += h.len() as u64;
+            headers.push(h);
+        }
+        let mut out = Vec::with_capacity(size as usize);
+        for h in headers.iter().rev() {
+            out.extend_from_slice(h);
+        }
+        out.extend_from_slice(inner);
+        out
+    }
+}

@@ -148,17 +148,27 @@ fn custom_names_and_metadata_survive() {
 fn the_shared_corpus_if_present_loads_too() {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     let Ok(entries) = std::fs::read_dir(&shared) else {
-        eprintln!("note: {} not present; testdata/corpus was checked above", shared.display());
+        eprintln!(
+            "note: {} not present; testdata/corpus was checked above",
+            shared.display()
+        );
         return;
     };
     let mut n = 0;
     for e in entries.filter_map(|e| e.ok()) {
         let path = e.path();
-        if matches!(path.extension().and_then(|x| x.to_str()), Some("pb") | Some("json")) {
+        if matches!(
+            path.extension().and_then(|x| x.to_str()),
+            Some("pb") | Some("json")
+        ) {
             let bytes = std::fs::read(&path).expect("read");
-            load_bytes(&bytes, &LoadOptions::default()).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+            load_bytes(&bytes, &LoadOptions::default())
+                .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
             n += 1;
         }
     }
-    assert!(n >= 42, "expected at least the 42 files copied into testdata/corpus, found {n}");
+    assert!(
+        n >= 42,
+        "expected at least the 42 files copied into testdata/corpus, found {n}"
+    );
 }

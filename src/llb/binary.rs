@@ -38,7 +38,7 @@ pub(crate) fn read_as(bytes: &[u8], format: Format) -> Result<Definition, ParseE
                     .len_delimited()
                     .map_err(|m| err(start, format!("def[{}]: {m}", def.ops.len())))?;
                 let offset = start + varint_len(data.len() as u64);
-                let op = pb::Op::decode(data).map_err(|e| OpDecodeError(e.to_string()));
+                let op = decode_op(data);
                 def.ops.push(DefOp {
                     digest: Digest::of(data),
                     bytes: data.to_vec(),
@@ -80,6 +80,46 @@ pub(crate) fn read_as(bytes: &[u8], format: Format) -> Result<Definition, ParseE
         }
     }
     Ok(def)
+}
+
+/// Decodes one op. prost checks UTF-8 where BuildKit's parser does not; when that is the only
+/// problem, the op's inputs are read on their own so the loader can go on as BuildKit does.
+fn decode_op(data: &[u8]) -> Result<pb::Op, OpDecodeError> {
+    pb::Op::decode(data).map_err(|e| {
+        let malformed = OpDecodeError::Malformed(e.to_string());
+        if !e.to_string().contains("UTF-8") {
+            return malformed;
+        }
+        match InputsOnly::decode(data) {
+            Ok(only) => OpDecodeError::InvalidUtf8 {
+                inputs: only
+                    .inputs
+                    .into_iter()
+                    .map(|i| pb::Input {
+                        digest: String::from_utf8_lossy(&i.digest).into_owned(),
+                        index: i.index,
+                    })
+                    .collect(),
+            },
+            Err(_) => malformed,
+        }
+    })
+}
+
+/// An `Op` read for its inputs only, with digests as raw bytes.
+#[derive(Clone, PartialEq, prost::Message)]
+struct InputsOnly {
+    #[prost(message, repeated, tag = "1")]
+    inputs: Vec<RawInput>,
+}
+
+/// `pb.Input` with the digest as bytes.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawInput {
+    #[prost(bytes = "vec", tag = "1")]
+    digest: Vec<u8>,
+    #[prost(int64, tag = "2")]
+    index: i64,
 }
 
 /// One entry of `Definition.metadata`.

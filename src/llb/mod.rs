@@ -24,10 +24,12 @@ mod encode;
 mod json;
 pub mod pb;
 pub mod provenance;
+mod unknown;
 
 pub use detect::read;
 pub use digest::Digest;
 pub use encode::{encode_definition, encode_op};
+pub use unknown::has_unknown_fields;
 
 /// The input formats llbsim reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -142,9 +144,19 @@ pub struct DefOp {
     pub pinned: bool,
 }
 
-/// Why the bytes of one `def` element are not an `Op`.
+/// Why the bytes of one `def` element could not be decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OpDecodeError(pub String);
+pub enum OpDecodeError {
+    /// Not an `Op` at all (BuildKit: `failed to parse llb proto op: …`).
+    Malformed(String),
+    /// A string field is not UTF-8. BuildKit's parser does not check that, so the op parses and
+    /// fails later, when the loader re-marshals it (`string field contains invalid UTF-8`). The
+    /// op's inputs, which the loader needs until then, are kept.
+    InvalidUtf8 {
+        /// The op's inputs (digests decoded lossily).
+        inputs: Vec<pb::Input>,
+    },
+}
 
 impl Definition {
     /// Metadata for `digest`, if the definition has any.

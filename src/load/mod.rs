@@ -17,11 +17,12 @@ mod caps;
 mod name;
 mod validate;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use crate::error::{LoadError, LoadErrorKind};
 use crate::graph::{Graph, Target, Vertex, VertexId, VertexInput};
-use crate::llb::{encode_op, pb, Definition, Digest, Format};
+use crate::llb::{encode_op, has_unknown_fields, pb, Definition, Digest, Format, OpDecodeError};
 
 pub use caps::{is_known as is_known_cap, KNOWN_CAPS};
 pub use name::display_name;
@@ -50,13 +51,30 @@ pub fn load(def: &Definition, format: Format, opts: &LoadOptions) -> Result<Grap
     }
 
     // Step 2: parse each op, check input indexes, index by original digest (last one wins).
-    let mut ops: Vec<&pb::Op> = Vec::with_capacity(def.ops.len());
+    // An op whose only fault is a non-UTF-8 string parses here, as in BuildKit, and fails when
+    // it is re-marshalled in step 5.
+    let mut ops: Vec<Cow<'_, pb::Op>> = Vec::with_capacity(def.ops.len());
+    let mut invalid_utf8: HashSet<usize> = HashSet::new();
     let mut by_digest: HashMap<&Digest, usize> = HashMap::with_capacity(def.ops.len());
     let mut order: Vec<&Digest> = Vec::with_capacity(def.ops.len());
     for (i, d) in def.ops.iter().enumerate() {
-        let op =
-            d.op.as_ref()
-                .map_err(|e| LoadError::at(LoadErrorKind::ParseOp(e.0.clone()), i, &d.digest))?;
+        let op = match &d.op {
+            Ok(op) => Cow::Borrowed(op),
+            Err(OpDecodeError::Malformed(e)) => {
+                return Err(LoadError::at(
+                    LoadErrorKind::ParseOp(e.clone()),
+                    i,
+                    &d.digest,
+                ));
+            }
+            Err(OpDecodeError::InvalidUtf8 { inputs }) => {
+                invalid_utf8.insert(i);
+                Cow::Owned(pb::Op {
+                    inputs: inputs.clone(),
+                    ..Default::default()
+                })
+            }
+        };
         for (pos, input) in op.inputs.iter().enumerate() {
             if input.index < 0 {
                 let kind = LoadErrorKind::NegativeInputIndex {
@@ -74,7 +92,7 @@ pub fn load(def: &Definition, format: Format, opts: &LoadOptions) -> Result<Grap
     let mut notes = def.notes.clone();
 
     // Step 5: re-digest.
-    let redigested = redigest(def, &ops, &by_digest, &order, &mut notes)?;
+    let redigested = redigest(def, &ops, &invalid_utf8, &by_digest, &order, &mut notes)?;
 
     // Step 6.
     if redigested.ops.len() < 2 {
@@ -143,7 +161,8 @@ struct Redigested {
 /// canonical encoding with its inputs' new digests. Canonical ops keep their digest.
 fn redigest(
     def: &Definition,
-    ops: &[&pb::Op],
+    ops: &[Cow<'_, pb::Op>],
+    invalid_utf8: &HashSet<usize>,
     by_digest: &HashMap<&Digest, usize>,
     order: &[&Digest],
     notes: &mut Vec<String>,
@@ -161,7 +180,7 @@ fn redigest(
         stack.push((by_digest[start], 0));
         on_stack.insert(start);
         while let Some(&mut (idx, ref mut next)) = stack.last_mut() {
-            let op = ops[idx];
+            let op: &pb::Op = &ops[idx];
             if let Some(input) = op.inputs.get(*next) {
                 *next += 1;
                 let d = Digest::from_raw(input.digest.clone());
@@ -185,6 +204,9 @@ fn redigest(
             stack.pop();
             let old = &def.ops[idx].digest;
             on_stack.remove(old);
+            if invalid_utf8.contains(&idx) {
+                return Err(LoadError::at(LoadErrorKind::InvalidUtf8, idx, old));
+            }
             let (new, op) = recompute(def, idx, op, &out.new_digest, notes);
             out.new_digest.insert(old.clone(), new.clone());
             out.ops.insert(new, (idx, op));
@@ -219,12 +241,19 @@ fn recompute(
     if !changed && canonical == d.bytes {
         return (d.digest.clone(), rewritten);
     }
-    if !changed && canonical.len() < d.bytes.len() {
+    if has_unknown_fields(&d.bytes) {
+        if !changed {
+            notes.push(format!(
+                "op {idx} ({}) has fields llbsim does not know (a newer BuildKit?); its digest is kept",
+                d.digest
+            ));
+            return (d.digest.clone(), rewritten);
+        }
         notes.push(format!(
-            "op {idx} ({}) has fields llbsim does not know (a newer BuildKit?); its digest is kept",
+            "op {idx} ({}) has fields llbsim does not know and its inputs were re-digested; \
+             BuildKit would keep those fields in its new digest, llbsim cannot",
             d.digest
         ));
-        return (d.digest.clone(), rewritten);
     }
     let new = Digest::of(&canonical);
     if !changed {
