@@ -18,13 +18,13 @@ use llbsim::llb::{encode_op, Digest};
 use llbsim::testutil::{self, exec, image, raw_definition, terminal, wire};
 use llbsim::{Error, Graph, LoadErrorKind, LoadOptions, Location};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/corpus");
 
 fn load(bytes: &[u8]) -> Result<Graph, Error> {
     llbsim::load_bytes(bytes, &LoadOptions::default())
 }
 
-/// Every `.pb` and `.json` file of the shared corpus, sorted by name.
+/// Every `.pb` and `.json` file of the corpus (testdata/corpus), sorted by name.
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(CORPUS)
         .expect("corpus dir")
