@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::json::{self, Ctx, J};
-use super::{encode_op, pb, DefOp, Definition, Digest, Format};
+use super::{pb, DefOp, Definition, Digest, Format};
 use crate::error::ParseError;
 
 /// Reads convertllb JSON.
@@ -96,19 +96,13 @@ pub fn from_value(v: &Value) -> Result<Definition, ParseError> {
     };
     for (i, key) in order.into_iter().enumerate() {
         let op = ops[key].clone();
-        let bytes = encode_op(&op);
-        let computed = Digest::of(&bytes);
-        let pinned = computed.as_str() != key;
-        if pinned {
-            notes.push(format!("op {i}: re-encoding gives {computed}, not the listed {key}; the listed digest is kept"));
-        }
-        def.ops.push(DefOp {
-            digest: Digest::from_raw(key.clone()),
-            bytes,
-            op: Ok(op),
-            offset: None,
-            pinned,
-        });
+        let defop = DefOp::from_decoded(
+            op,
+            Some(Digest::from_raw(key.clone())),
+            &format!("op {i}"),
+            &mut notes,
+        );
+        def.ops.push(defop);
     }
     for (k, md) in metadata {
         def.metadata.insert(Digest::from_raw(k), md);

@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::json::{self, Ctx, J};
-use super::{encode_op, DefOp, Definition, Digest, Format};
+use super::{DefOp, Definition, Digest, Format};
 use crate::error::ParseError;
 
 /// Reads a dump-llb stream from already-parsed JSON values.
@@ -42,30 +42,15 @@ pub fn from_values(values: &[Value]) -> Result<Definition, ParseError> {
                 .map(|_| s)
                 .ok_or_else(|| j.err("not a sha256 digest (sha256: and 64 hex digits)"))
         })?;
-        let bytes = encode_op(&op);
-        let computed = Digest::of(&bytes);
-        let (digest, pinned) = match listed {
-            Some(l) if l != computed.as_str() => {
-                def.notes.push(format!(
-                    "op {i}: re-encoding gives {computed}, not the listed {l} (dump-llb JSON loses \
-                     symlink actions and unknown fields); the listed digest is kept"
-                ));
-                (Digest::from_raw(l), true)
-            }
-            _ => (computed, false),
-        };
+        let listed = listed.map(Digest::from_raw);
+        let defop = DefOp::from_decoded(op, listed, &format!("op {i}"), &mut def.notes);
+        let digest = defop.digest.clone();
         if let Some(md) = rec.with("OpMetadata", json::op_metadata)? {
             if md != Default::default() {
                 def.metadata.insert(digest.clone(), md);
             }
         }
-        def.ops.push(DefOp {
-            digest,
-            bytes,
-            op: Ok(op),
-            offset: None,
-            pinned,
-        });
+        def.ops.push(defop);
     }
     if legacy {
         def.notes

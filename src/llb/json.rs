@@ -725,30 +725,33 @@ pub(crate) fn op_metadata(j: J<'_>) -> R<pb::OpMetadata> {
     })
 }
 
-/// `pb.Source`, the source map.
-pub(crate) fn source(j: J<'_>) -> R<pb::Source> {
+/// `pb.Locations`: where in the source files one op came from.
+pub(crate) fn locations(j: J<'_>) -> R<pb::Locations> {
     let position = |j: J<'_>| {
         Ok(pb::Position {
             line: j.i32("line")?,
             character: j.i32("character")?,
         })
     };
-    Ok(pb::Source {
-        locations: j.map("locations", |j| {
-            Ok(pb::Locations {
-                locations: j.list("locations", |j| {
-                    Ok(pb::Location {
-                        source_index: j.i32("sourceIndex")?,
-                        ranges: j.list("ranges", |j| {
-                            Ok(pb::Range {
-                                start: j.message("start", position)?,
-                                end: j.message("end", position)?,
-                            })
-                        })?,
+    Ok(pb::Locations {
+        locations: j.list("locations", |j| {
+            Ok(pb::Location {
+                source_index: j.i32("sourceIndex")?,
+                ranges: j.list("ranges", |j| {
+                    Ok(pb::Range {
+                        start: j.message("start", position)?,
+                        end: j.message("end", position)?,
                     })
                 })?,
             })
         })?,
+    })
+}
+
+/// `pb.Source`, the source map.
+pub(crate) fn source(j: J<'_>) -> R<pb::Source> {
+    Ok(pb::Source {
+        locations: j.map("locations", locations)?,
         infos: j.list("infos", |j| {
             Ok(pb::SourceInfo {
                 filename: j.string("filename")?,

@@ -144,6 +144,40 @@ pub struct DefOp {
     pub pinned: bool,
 }
 
+impl DefOp {
+    /// An op decoded from a JSON document: its bytes are the canonical re-encoding. `listed` is
+    /// the digest the document gives for it, if any; when the re-encoding does not reproduce it
+    /// (the format lost part of the op), the listed digest is kept and the op is pinned, and a
+    /// note saying so is pushed onto `notes`, naming the op as `what`.
+    pub(crate) fn from_decoded(
+        op: pb::Op,
+        listed: Option<Digest>,
+        what: &str,
+        notes: &mut Vec<String>,
+    ) -> DefOp {
+        let bytes = encode_op(&op);
+        let computed = Digest::of(&bytes);
+        let (digest, pinned) = match listed {
+            Some(l) if l != computed => {
+                notes.push(format!(
+                    "{what}: re-encoding gives {computed}, not the listed {l} (the format lost part \
+                     of the op, such as a symlink action or a field llbsim does not know); the \
+                     listed digest is kept"
+                ));
+                (l, true)
+            }
+            _ => (computed, false),
+        };
+        DefOp {
+            digest,
+            bytes,
+            op: Ok(op),
+            offset: None,
+            pinned,
+        }
+    }
+}
+
 /// Why the bytes of one `def` element could not be decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OpDecodeError {

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::json::{self, Ctx, J};
-use super::{encode_op, pb, DefOp, Definition, Digest, Format};
+use super::{pb, DefOp, Definition, Digest, Format};
 use crate::error::{Location, ParseError};
 
 /// Whether `v` looks like provenance in one of the accepted shapes.
@@ -181,23 +181,13 @@ pub fn from_value(v: &Value) -> Result<(Format, Definition), ParseError> {
                 }
             }
         }
-        let bytes = encode_op(&op);
-        let computed = Digest::of(&bytes);
-        let (digest, pinned) = match digest_of_step.get(step.id.as_str()) {
-            Some(&listed) if listed != computed.as_str() => {
-                kept += 1;
-                (Digest::from_raw(listed), true)
-            }
-            _ => (computed, false),
-        };
-        digests.insert(step.id, digest.clone());
-        def.ops.push(DefOp {
-            digest,
-            bytes,
-            op: Ok(op),
-            offset: None,
-            pinned,
-        });
+        let listed = digest_of_step
+            .get(step.id.as_str())
+            .map(|&d| Digest::from_raw(d));
+        let defop = DefOp::from_decoded(op, listed, &step.id, &mut Vec::new());
+        kept += usize::from(defop.pinned);
+        digests.insert(step.id, defop.digest.clone());
+        def.ops.push(defop);
     }
     if kept > 0 {
         def.notes.push(format!(
@@ -210,27 +200,7 @@ pub fn from_value(v: &Value) -> Result<(Format, Definition), ParseError> {
     if let Some(src) = source.filter(|s| !s.is_null()) {
         let j = J::root(src, &source_path, ctx);
         let mut locations = BTreeMap::new();
-        for (step, locs) in j.map("locations", |j| {
-            Ok(pb::Locations {
-                locations: j.list("locations", |j| {
-                    let position = |j: J<'_>| {
-                        Ok(pb::Position {
-                            line: j.i32("line")?,
-                            character: j.i32("character")?,
-                        })
-                    };
-                    Ok(pb::Location {
-                        source_index: j.i32("sourceIndex")?,
-                        ranges: j.list("ranges", |j| {
-                            Ok(pb::Range {
-                                start: j.message("start", position)?,
-                                end: j.message("end", position)?,
-                            })
-                        })?,
-                    })
-                })?,
-            })
-        })? {
+        for (step, locs) in j.map("locations", json::locations)? {
             if let Some(d) = digests.get(&step) {
                 locations.insert(d.to_string(), locs);
             }
