@@ -21,9 +21,39 @@ pub fn read(bytes: &[u8]) -> Result<Definition, ParseError> {
 
 pub(crate) fn read_as(bytes: &[u8], format: Format) -> Result<Definition, ParseError> {
     let err = |offset: usize, msg: String| ParseError::new(format, Location::Byte(offset), msg);
+    // First walk the outer message without decoding anything, so that a truncated or garbled
+    // input fails at once, at the offset where its structure breaks.
+    let mut r = Reader { buf: bytes, pos: 0 };
+    let mut n_ops = 0usize;
+    while !r.done() {
+        let at = r.pos;
+        let (field, wire) = r.key().map_err(|m| err(at, m))?;
+        let start = r.pos;
+        match (field, wire) {
+            (1..=3, WIRE_LEN) => {
+                let what = match field {
+                    1 => format!("def[{n_ops}]"),
+                    2 => "metadata".to_string(),
+                    _ => "Source".to_string(),
+                };
+                r.len_delimited()
+                    .map_err(|m| err(start, format!("{what}: {m}")))?;
+                n_ops += usize::from(field == 1);
+            }
+            (1..=3, w) => {
+                return Err(err(
+                    at,
+                    format!("field {field} has wire type {w}, expected 2 (length-delimited)"),
+                ))
+            }
+            (_, w) => r
+                .skip(w)
+                .map_err(|m| err(at, format!("unknown field {field}: {m}")))?,
+        }
+    }
     let mut r = Reader { buf: bytes, pos: 0 };
     let mut def = Definition {
-        ops: Vec::new(),
+        ops: Vec::with_capacity(n_ops),
         metadata: BTreeMap::new(),
         source: None,
         notes: Vec::new(),

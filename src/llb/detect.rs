@@ -79,21 +79,20 @@ fn unknown(input: &[u8], binary_why: &str) -> ParseError {
 }
 
 fn read_json(text: &[u8]) -> Result<(Format, Definition), ParseError> {
-    let mut values = Vec::new();
+    // Check the syntax of the whole stream first, without building values: a truncated or broken
+    // document fails fast, before any allocation.
+    let mut count = 0;
+    for v in serde_json::Deserializer::from_slice(text).into_iter::<serde::de::IgnoredAny>() {
+        if let Err(e) = v {
+            return Err(json_syntax_error(count + 1, &e));
+        }
+        count += 1;
+    }
+    let mut values = Vec::with_capacity(count);
     for v in serde_json::Deserializer::from_slice(text).into_iter::<Value>() {
         match v {
             Ok(v) => values.push(v),
-            Err(e) => {
-                return Err(ParseError {
-                    format: None,
-                    location: Location::Json {
-                        record: Some(values.len() + 1),
-                        path: format!("line {}, column {}", e.line(), e.column()),
-                    },
-                    message: format!("invalid JSON: {e}"),
-                    tried: Vec::new(),
-                })
-            }
+            Err(e) => return Err(json_syntax_error(values.len() + 1, &e)),
         }
     }
     // A single array of records is the same as a stream of them.
@@ -146,6 +145,18 @@ fn read_json(text: &[u8]) -> Result<(Format, Definition), ParseError> {
             ),
         ],
     })
+}
+
+fn json_syntax_error(record: usize, e: &serde_json::Error) -> ParseError {
+    ParseError {
+        format: None,
+        location: Location::Json {
+            record: Some(record),
+            path: format!("line {}, column {}", e.line(), e.column()),
+        },
+        message: format!("invalid JSON: {e}"),
+        tried: Vec::new(),
+    }
 }
 
 fn is_base64_byte(b: u8) -> bool {
