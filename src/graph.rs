@@ -226,6 +226,47 @@ impl Graph {
         out
     }
 
+    /// Each vertex's depth: 0 for a vertex without inputs, else one more than its deepest input
+    /// (the longest path from a root). Indexed like [`Graph::vertices`].
+    pub fn depths(&self) -> Vec<usize> {
+        let mut depth = vec![0usize; self.vertices.len()];
+        // Load order is topological, so inputs are done before their consumers.
+        for (i, v) in self.vertices.iter().enumerate() {
+            depth[i] = v
+                .inputs
+                .iter()
+                .map(|inp| depth[inp.vertex.index()] + 1)
+                .max()
+                .unwrap_or(0);
+        }
+        depth
+    }
+
+    /// Whether each vertex is a transitive input of `id` (`id` itself excluded).
+    pub fn ancestors(&self, id: VertexId) -> Vec<bool> {
+        let mut seen = vec![false; self.vertices.len()];
+        let mut stack: Vec<VertexId> = self.vertex(id).inputs.iter().map(|i| i.vertex).collect();
+        while let Some(v) = stack.pop() {
+            if !std::mem::replace(&mut seen[v.index()], true) {
+                stack.extend(self.vertex(v).inputs.iter().map(|i| i.vertex));
+            }
+        }
+        seen
+    }
+
+    /// Whether each vertex transitively uses `id` (`id` itself excluded).
+    pub fn descendants(&self, id: VertexId) -> Vec<bool> {
+        let mut seen = vec![false; self.vertices.len()];
+        // Consumers come after their inputs in load order: one forward sweep suffices.
+        for (i, v) in self.vertices.iter().enumerate().skip(id.index() + 1) {
+            seen[i] = v
+                .inputs
+                .iter()
+                .any(|inp| inp.vertex == id || seen[inp.vertex.index()]);
+        }
+        seen
+    }
+
     /// The underlying petgraph (edges run from input to consumer).
     pub fn dag(&self) -> &DiGraph<VertexId, InputEdge> {
         &self.dag

@@ -31,6 +31,7 @@ pub mod graph;
 pub mod inspect;
 pub mod llb;
 pub mod load;
+pub mod oracle;
 #[doc(hidden)]
 pub mod testutil;
 
