@@ -3,7 +3,7 @@
 //! changed definition itself. Deterministic functions of the loaded graph, so a simulated run can
 //! be compared with what real BuildKit reported for the same definition.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::graph::{Graph, OpKind, VertexId};
 use crate::llb::{encode_op, pb, DefOp, Definition, Digest};
@@ -126,4 +126,375 @@ pub fn mutate_source(def: &Definition, digest: &Digest, attr: (&str, &str)) -> O
         definition,
         digest_map,
     })
+}
+
+// -------------------------------------------------------------------------------------------
+// Phases: the oracle's scenarios, run on the simulated solver.
+
+use crate::solver::ops::{StubOps, INJECTED_FAILURE};
+use crate::solver::stream::{batches, Batch};
+use crate::solver::{CancelAt, EventKind, JobId, JobOptions, Solver, Time, Variant, MS};
+
+/// The oracle's phases, in the order they are listed there.
+pub const PHASES: &[&str] = &[
+    "a_cold",
+    "b_warm",
+    "c_mutated",
+    "d_fail",
+    "d_retry",
+    "d_fail_longsib",
+    "e_cancel",
+    "e_cancel_slowstop",
+    "e_cancel_shared_job0",
+    "e_cancel_shared_job1",
+    "f_job0",
+    "f_job1",
+];
+
+/// A phase that was run: the solver afterwards, the job the phase reports, and when the phase
+/// began on the virtual clock.
+pub struct PhaseRun {
+    /// The solver after the phase (and the phases it depends on).
+    pub solver: Solver,
+    /// The job whose stream the phase reports.
+    pub job: JobId,
+    /// When the phase's jobs were submitted.
+    pub start: Time,
+}
+
+/// Why a phase cannot run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhaseError(pub String);
+
+impl std::fmt::Display for PhaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Which of two jobs started together gets to the solver first. In BuildKit that is a race
+/// between two goroutines; the simulator lets the scenario say.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FirstJob {
+    /// job0 loads first.
+    #[default]
+    Job0,
+    /// job1 loads first.
+    Job1,
+}
+
+/// Runs `phase` on `def` (loaded as `graph`) with the oracle's stub `variant`, running the
+/// earlier phases it depends on first, with the oracle's durations.
+pub fn run_phase(
+    def: &Definition,
+    graph: &Graph,
+    variant: Variant,
+    phase: &str,
+) -> Result<PhaseRun, PhaseError> {
+    run_phase_ordered(def, graph, variant, phase, FirstJob::Job0)
+}
+
+/// [`run_phase`], choosing which of the two concurrent jobs (phases `e_cancel_shared_*` and
+/// `f_*`) loads first.
+pub fn run_phase_ordered(
+    def: &Definition,
+    graph: &Graph,
+    variant: Variant,
+    phase: &str,
+    first: FirstJob,
+) -> Result<PhaseRun, PhaseError> {
+    let stubs = StubOps::new(variant);
+    let fail = fail_vertex(graph).map(|v| graph.vertex(v).digest.clone());
+    let mutated = || -> Result<Graph, PhaseError> {
+        let src = mutated_source(graph).ok_or_else(|| PhaseError("no source to mutate".into()))?;
+        let m = mutate_source(def, &graph.vertex(src).digest, MUTATION_ATTR)
+            .ok_or_else(|| PhaseError("the definition cannot be mutated".into()))?;
+        crate::load::load(&m.definition, graph.format, &Default::default())
+            .map_err(|e| PhaseError(e.to_string()))
+    };
+    let need_fail = || {
+        fail.clone()
+            .ok_or_else(|| PhaseError("no vertex to fail".into()))
+    };
+    let fresh = |stubs: StubOps| Solver::new(stubs, 0);
+    let one = |s: &mut Solver, g: &Graph, name: &str, opts: JobOptions| {
+        let start = s.now();
+        let j = s.submit(name, g, opts, start);
+        s.run();
+        (j, start)
+    };
+    match phase {
+        "a_cold" | "b_warm" | "c_mutated" => {
+            let mut s = fresh(stubs);
+            let (mut job, mut start) = one(&mut s, graph, "a_cold", JobOptions::default());
+            if phase != "a_cold" {
+                (job, start) = one(&mut s, graph, "b_warm", JobOptions::default());
+            }
+            if phase == "c_mutated" {
+                let m = mutated()?;
+                (job, start) = one(&mut s, &m, "c_mutated", JobOptions::default());
+            }
+            Ok(PhaseRun {
+                solver: s,
+                job,
+                start,
+            })
+        }
+        "d_fail" | "d_retry" => {
+            let mut st = stubs;
+            st.fail.insert(need_fail()?, INJECTED_FAILURE.to_string());
+            let mut s = fresh(st);
+            let (mut job, mut start) = one(&mut s, graph, "d_fail", JobOptions::default());
+            if phase == "d_retry" {
+                s.ops_mut().fail.clear();
+                (job, start) = one(&mut s, graph, "d_retry", JobOptions::default());
+            }
+            Ok(PhaseRun {
+                solver: s,
+                job,
+                start,
+            })
+        }
+        "d_fail_longsib" => {
+            let f = fail_vertex(graph).ok_or_else(|| PhaseError("no vertex to fail".into()))?;
+            let sib = long_sibling(graph, f).ok_or_else(|| {
+                PhaseError("no long sibling: the phase is skipped for this definition".into())
+            })?;
+            let mut st = stubs;
+            st.fail
+                .insert(graph.vertex(f).digest.clone(), INJECTED_FAILURE.to_string());
+            st.long.insert(graph.vertex(sib).digest.clone(), 2000 * MS);
+            let mut s = fresh(st);
+            let (job, start) = one(&mut s, graph, phase, JobOptions::default());
+            Ok(PhaseRun {
+                solver: s,
+                job,
+                start,
+            })
+        }
+        "e_cancel" | "e_cancel_slowstop" => {
+            let lv = need_fail()?;
+            let mut st = stubs;
+            st.long.insert(lv.clone(), 10_000 * MS);
+            if phase == "e_cancel_slowstop" {
+                st.cancel_delay = 300 * MS;
+            }
+            let mut s = fresh(st);
+            let opts = JobOptions {
+                cancel: Some(CancelAt::AfterExecStart(lv, 200 * MS)),
+                ..JobOptions::default()
+            };
+            let (job, start) = one(&mut s, graph, phase, opts);
+            Ok(PhaseRun {
+                solver: s,
+                job,
+                start,
+            })
+        }
+        "e_cancel_shared_job0" | "e_cancel_shared_job1" => {
+            let lv = need_fail()?;
+            let mut st = stubs;
+            st.long.insert(lv.clone(), 1000 * MS);
+            let mut s = fresh(st);
+            let opts = JobOptions {
+                cancel: Some(CancelAt::AfterExecStart(lv, 200 * MS)),
+                ..JobOptions::default()
+            };
+            let (j0, j1) =
+                submit_pair(&mut s, first, (graph, JobOptions::default()), (graph, opts));
+            s.run();
+            let job = if phase.ends_with("job0") { j0 } else { j1 };
+            Ok(PhaseRun {
+                solver: s,
+                job,
+                start: 0,
+            })
+        }
+        "f_job0" | "f_job1" => {
+            let m = mutated()?;
+            let mut s = fresh(stubs);
+            let (j0, j1) = submit_pair(
+                &mut s,
+                first,
+                (graph, JobOptions::default()),
+                (&m, JobOptions::default()),
+            );
+            s.run();
+            let job = if phase.ends_with("job0") { j0 } else { j1 };
+            Ok(PhaseRun {
+                solver: s,
+                job,
+                start: 0,
+            })
+        }
+        other => Err(PhaseError(format!(
+            "unknown phase {other:?} (one of {})",
+            PHASES.join(", ")
+        ))),
+    }
+}
+
+/// Submits job0 and job1 at time 0, the `first` one first.
+fn submit_pair(
+    s: &mut Solver,
+    first: FirstJob,
+    job0: (&Graph, JobOptions),
+    job1: (&Graph, JobOptions),
+) -> (JobId, JobId) {
+    match first {
+        FirstJob::Job0 => {
+            let a = s.submit("job0", job0.0, job0.1, 0);
+            let b = s.submit("job1", job1.0, job1.1, 0);
+            (a, b)
+        }
+        FirstJob::Job1 => {
+            let b = s.submit("job1", job1.0, job1.1, 0);
+            let a = s.submit("job0", job0.0, job0.1, 0);
+            (a, b)
+        }
+    }
+}
+
+/// One vertex of the normalized form.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct NormVertex {
+    /// Display name.
+    pub name: String,
+    /// Input digests.
+    pub inputs: Vec<Digest>,
+    /// Final `cached`.
+    pub cached: bool,
+    /// `load` (the solver loaded it), `inferred` (the stream marked it), or null.
+    pub cached_via: Option<&'static str>,
+    /// Final record has a start.
+    pub started: bool,
+    /// Final record has an end.
+    pub completed: bool,
+    /// Final error ("" for none).
+    pub error: String,
+    /// Whether the op executed during the phase.
+    pub exec_ran: bool,
+    /// Records with an end.
+    pub completion_events: usize,
+}
+
+/// A vertex record without timestamps.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct NormUpdate {
+    /// Vertex.
+    pub digest: Digest,
+    /// Has a start.
+    pub started: bool,
+    /// Has an end.
+    pub completed: bool,
+    /// Cached.
+    pub cached: bool,
+    /// Error, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The oracle's `<phase>.norm.json` schema.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Norm {
+    /// Phase name.
+    pub phase: String,
+    /// Stub variant.
+    pub variant: Variant,
+    /// `ok` or `error: <message>`.
+    pub result: String,
+    /// Per vertex, by digest.
+    pub vertices: BTreeMap<Digest, NormVertex>,
+    /// First completion per vertex, in stream order.
+    pub completion_order: Vec<Digest>,
+    /// First start per vertex, in stream order.
+    pub start_order: Vec<Digest>,
+    /// Every record, in stream order.
+    pub vertex_updates: Vec<NormUpdate>,
+    /// The last batch's records.
+    pub last_batch: Vec<NormUpdate>,
+    /// Vertices whose op executed during the phase (all jobs), sorted.
+    pub exec_ran: Vec<Digest>,
+}
+
+/// The normalized form of `run`'s reported job.
+pub fn normalize(run: &PhaseRun, phase: &str, variant: Variant) -> Norm {
+    let s = &run.solver;
+    let outcome = s.outcome(run.job).cloned();
+    let closed = outcome.as_ref().map_or(s.now(), |o| o.finished);
+    let stream: Vec<Batch> = batches(s.events(), run.job, closed);
+    let exec_ran: BTreeSet<Digest> = s
+        .events()
+        .iter()
+        .filter(|e| e.time >= run.start)
+        .filter_map(|e| match &e.kind {
+            EventKind::ExecStart { digest, .. } => Some(digest.clone()),
+            _ => None,
+        })
+        .collect();
+    let update = |v: &crate::solver::stream::StreamVertex| NormUpdate {
+        digest: v.vertex.digest.clone(),
+        started: v.vertex.started.is_some(),
+        completed: v.vertex.completed.is_some(),
+        cached: v.vertex.cached,
+        error: (!v.vertex.error.is_empty()).then(|| v.vertex.error.clone()),
+    };
+    let mut vertices: BTreeMap<Digest, NormVertex> = BTreeMap::new();
+    let mut completion_order = Vec::new();
+    let mut start_order = Vec::new();
+    let mut updates = Vec::new();
+    for b in &stream {
+        for v in &b.vertexes {
+            updates.push(update(v));
+            let d = &v.vertex.digest;
+            if v.vertex.completed.is_some() && !completion_order.contains(d) {
+                completion_order.push(d.clone());
+            }
+            if v.vertex.started.is_some() && !start_order.contains(d) {
+                start_order.push(d.clone());
+            }
+            let entry = vertices.entry(d.clone()).or_insert_with(|| NormVertex {
+                name: String::new(),
+                inputs: Vec::new(),
+                cached: false,
+                cached_via: None,
+                started: false,
+                completed: false,
+                error: String::new(),
+                exec_ran: exec_ran.contains(d),
+                completion_events: 0,
+            });
+            entry.name = v.vertex.name.clone();
+            entry.inputs = v.vertex.inputs.clone();
+            entry.cached = v.vertex.cached;
+            entry.cached_via = match (v.vertex.cached, v.inferred) {
+                (false, _) => None,
+                (true, true) => Some("inferred"),
+                (true, false) => Some("load"),
+            };
+            entry.started = v.vertex.started.is_some();
+            entry.completed = v.vertex.completed.is_some();
+            entry.error = v.vertex.error.clone();
+            entry.completion_events += usize::from(v.vertex.completed.is_some());
+        }
+    }
+    let last_batch = stream
+        .last()
+        .map(|b| b.vertexes.iter().map(update).collect())
+        .unwrap_or_default();
+    let result = match outcome.and_then(|o| o.error) {
+        Some(e) => format!("error: {e}"),
+        None => "ok".to_string(),
+    };
+    Norm {
+        phase: phase.to_string(),
+        variant,
+        result,
+        vertices,
+        completion_order,
+        start_order,
+        vertex_updates: updates,
+        last_batch,
+        exec_ran: exec_ran.into_iter().collect(),
+    }
 }

@@ -1,0 +1,589 @@
+//! Cache keys and the in-memory cache manager: BuildKit's `cachekey.go`, `cachemanager.go` and
+//! `memorycachestorage.go` (facts §4.7).
+//!
+//! A root key's ID is `sha256("<cache map digest>@<output>")`. Every other key is a node of a
+//! link graph: its storage ID is found by walking links `(input, output, digest, selector)` from
+//! its dependencies' IDs, intersected over the inputs, and when nothing matches it gets a fresh ID.
+//! BuildKit's fresh IDs are random; here they come from a seeded generator, so runs repeat.
+//! Where BuildKit iterates a Go map (random order), this code iterates sorted collections.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::llb::Digest;
+
+use super::Time;
+
+/// A cache key in the solver's key arena.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub u32);
+
+/// A dependency key with the selector under which the consumer uses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyWithSelector {
+    /// The dependency's key.
+    pub key: KeyId,
+    /// Selector digest ("" for none).
+    pub selector: String,
+}
+
+/// `solver.CacheKey`.
+#[derive(Clone, Debug)]
+pub struct CacheKey {
+    /// `ID`: the root key for keys made by `NewCacheKey`, or a storage ID for query results.
+    pub id: String,
+    /// The cache map digest of the op.
+    pub digest: String,
+    /// The vertex the key belongs to (informational).
+    pub vtx: Digest,
+    /// Output index.
+    pub output: i64,
+    /// Per input, the alternative keys of that input.
+    pub deps: Vec<Vec<KeyWithSelector>>,
+    /// The storage ID, once computed (`ids[cm]` in BuildKit; there is one manager).
+    storage_id: Option<String>,
+    /// The edge index's IDs for this key.
+    pub(crate) index_ids: Vec<String>,
+}
+
+/// `CacheInfoLink`: an edge of the key graph.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Link {
+    /// Input position in the target op.
+    pub input: usize,
+    /// Output index of the target.
+    pub output: i64,
+    /// The target op's cache map digest.
+    pub digest: String,
+    /// Selector of the dependency.
+    pub selector: String,
+}
+
+/// `CacheRecord`: a result stored under a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheRecord {
+    /// Result ID.
+    pub id: String,
+    /// The key it was found under.
+    pub key: KeyId,
+    /// When it was saved, on the virtual clock.
+    pub created_at: Time,
+    /// Lower is preferred among equally new records.
+    pub priority: i32,
+}
+
+/// `rootKey(dgst, output)`.
+pub fn root_key(dgst: &str, output: i64) -> String {
+    if let Some(rest) = dgst.strip_prefix("random:") {
+        return format!("random:{rest}");
+    }
+    Digest::of(format!("{dgst}@{output}").as_bytes()).to_string()
+}
+
+#[derive(Default, Debug)]
+struct StoredKey {
+    results: BTreeMap<String, Time>,
+    links: BTreeMap<Link, BTreeSet<String>>,
+    backlinks: BTreeSet<String>,
+}
+
+/// The in-memory `CacheKeyStorage`.
+#[derive(Default, Debug)]
+struct Storage {
+    by_id: BTreeMap<String, StoredKey>,
+    by_result: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Storage {
+    fn exists(&self, id: &str) -> bool {
+        self.by_id
+            .get(id)
+            .is_some_and(|k| !k.links.is_empty() || !k.results.is_empty())
+    }
+
+    fn add_result(&mut self, id: &str, result: &str, created_at: Time) {
+        self.by_id
+            .entry(id.to_string())
+            .or_default()
+            .results
+            .insert(result.to_string(), created_at);
+        self.by_result
+            .entry(result.to_string())
+            .or_default()
+            .insert(id.to_string());
+    }
+
+    fn add_link(&mut self, id: &str, link: Link, target: &str) {
+        self.by_id
+            .entry(target.to_string())
+            .or_default()
+            .backlinks
+            .insert(id.to_string());
+        self.by_id
+            .entry(id.to_string())
+            .or_default()
+            .links
+            .entry(link)
+            .or_default()
+            .insert(target.to_string());
+    }
+
+    fn has_link(&self, id: &str, link: &Link, target: &str) -> bool {
+        self.by_id
+            .get(id)
+            .and_then(|k| k.links.get(link))
+            .is_some_and(|t| t.contains(target))
+    }
+
+    fn walk_links(&self, id: &str, link: &Link) -> Vec<String> {
+        self.by_id
+            .get(id)
+            .and_then(|k| k.links.get(link))
+            .map(|t| t.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn results(&self, id: &str) -> Vec<(String, Time)> {
+        self.by_id
+            .get(id)
+            .map(|k| k.results.iter().map(|(r, t)| (r.clone(), *t)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Removes a result from every key, pruning keys left with nothing, upwards.
+    fn release(&mut self, result: &str) {
+        let Some(ids) = self.by_result.remove(result) else {
+            return;
+        };
+        for id in ids {
+            if let Some(k) = self.by_id.get_mut(&id) {
+                k.results.remove(result);
+            }
+            self.empty_branch_with_parents(&id);
+        }
+    }
+
+    fn empty_branch_with_parents(&mut self, id: &str) {
+        let mut stack = vec![id.to_string()];
+        while let Some(id) = stack.pop() {
+            let Some(k) = self.by_id.get(&id) else {
+                continue;
+            };
+            if !k.results.is_empty() || !k.links.is_empty() {
+                continue;
+            }
+            let parents: Vec<String> = k.backlinks.iter().cloned().collect();
+            for p in parents {
+                if let Some(pk) = self.by_id.get_mut(&p) {
+                    pk.links.retain(|_, targets| {
+                        targets.remove(&id);
+                        !targets.is_empty()
+                    });
+                    stack.push(p);
+                }
+            }
+            self.by_id.remove(&id);
+        }
+    }
+}
+
+/// Deterministic stand-in for `identity.NewID()`: 25 base-36 characters from a seeded stream.
+#[derive(Debug)]
+pub struct IdGen {
+    state: u64,
+}
+
+impl IdGen {
+    /// A generator for `seed`.
+    pub fn new(seed: u64) -> IdGen {
+        IdGen {
+            state: seed ^ 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    /// The next ID.
+    pub fn next_id(&mut self) -> String {
+        const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+        let mut out = String::with_capacity(25);
+        let mut word = 0u64;
+        for i in 0..25 {
+            if i % 12 == 0 {
+                // splitmix64
+                self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = self.state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                word = z ^ (z >> 31);
+            }
+            out.push(ALPHABET[(word % 36) as usize] as char);
+            word /= 36;
+        }
+        out
+    }
+}
+
+/// The key arena and the in-memory cache manager (key storage plus result storage).
+#[derive(Debug)]
+pub struct Cache {
+    keys: Vec<CacheKey>,
+    storage: Storage,
+    /// Results that exist (the in-memory result store).
+    results: BTreeSet<String>,
+    ids: IdGen,
+}
+
+impl Cache {
+    /// An empty cache whose fresh IDs come from `seed`.
+    pub fn new(seed: u64) -> Cache {
+        Cache {
+            keys: Vec::new(),
+            storage: Storage::default(),
+            results: BTreeSet::new(),
+            ids: IdGen::new(seed),
+        }
+    }
+
+    /// A fresh random-looking ID (shared with the edge index).
+    pub fn new_id(&mut self) -> String {
+        self.ids.next_id()
+    }
+
+    /// `NewCacheKey(dgst, vtx, output)`.
+    pub fn new_key(&mut self, dgst: &str, vtx: &Digest, output: i64) -> KeyId {
+        self.push(CacheKey {
+            id: root_key(dgst, output),
+            digest: dgst.to_string(),
+            vtx: vtx.clone(),
+            output,
+            deps: Vec::new(),
+            storage_id: None,
+            index_ids: Vec::new(),
+        })
+    }
+
+    /// `CacheKey.clone()`: same ID, digest, vtx, output and storage ID; no deps.
+    pub fn clone_key(&mut self, k: KeyId) -> KeyId {
+        let mut c = self.key(k).clone();
+        c.deps = Vec::new();
+        c.index_ids = Vec::new();
+        self.push(c)
+    }
+
+    fn push(&mut self, k: CacheKey) -> KeyId {
+        self.keys.push(k);
+        KeyId((self.keys.len() - 1) as u32)
+    }
+
+    /// The key with `id`.
+    pub fn key(&self, id: KeyId) -> &CacheKey {
+        &self.keys[id.0 as usize]
+    }
+
+    pub(crate) fn key_mut(&mut self, id: KeyId) -> &mut CacheKey {
+        &mut self.keys[id.0 as usize]
+    }
+
+    /// Sets a key's dependencies.
+    pub fn set_deps(&mut self, k: KeyId, deps: Vec<Vec<KeyWithSelector>>) {
+        self.key_mut(k).deps = deps;
+    }
+
+    fn new_key_with_id(&mut self, id: String, dgst: &str, output: i64) -> KeyId {
+        self.push(CacheKey {
+            id: id.clone(),
+            digest: dgst.to_string(),
+            vtx: Digest::default(),
+            output,
+            deps: Vec::new(),
+            storage_id: Some(id),
+            index_ids: Vec::new(),
+        })
+    }
+
+    /// `cacheManager.getID`.
+    pub fn storage_id(&mut self, k: KeyId) -> String {
+        if let Some(id) = &self.key(k).storage_id {
+            return id.clone();
+        }
+        let id = if self.key(k).deps.is_empty() {
+            self.key(k).id.clone()
+        } else {
+            self.id_from_deps(k)
+        };
+        self.key_mut(k).storage_id = Some(id.clone());
+        id
+    }
+
+    /// `getIDFromDeps`: follow links from each dependency; the first input's targets, narrowed by
+    /// each alternative of every further input; any survivor, else a fresh ID.
+    fn id_from_deps(&mut self, k: KeyId) -> String {
+        let key = self.key(k).clone();
+        let mut matches: BTreeSet<String> = BTreeSet::new();
+        for (i, deps) in key.deps.iter().enumerate() {
+            if i == 0 || !matches.is_empty() {
+                for ck in deps {
+                    let link = Link {
+                        input: i,
+                        output: key.output,
+                        digest: key.digest.clone(),
+                        selector: ck.selector.clone(),
+                    };
+                    let from = self.storage_id(ck.key);
+                    let found = self.storage.walk_links(&from, &link);
+                    if i == 0 {
+                        matches.extend(found);
+                    } else {
+                        let m2: BTreeSet<String> = found.into_iter().collect();
+                        matches.retain(|id| m2.contains(id));
+                    }
+                }
+            }
+        }
+        match matches.into_iter().next() {
+            Some(id) => id,
+            None => self.new_id(),
+        }
+    }
+
+    /// `Query(deps, input, dgst, output)`.
+    pub fn query(
+        &mut self,
+        deps: &[KeyWithSelector],
+        input: usize,
+        dgst: &str,
+        output: i64,
+    ) -> Vec<KeyId> {
+        let mut per_dep: Vec<BTreeSet<String>> = Vec::with_capacity(deps.len());
+        let mut all: BTreeMap<String, ()> = BTreeMap::new();
+        for d in deps {
+            let link = Link {
+                input,
+                output,
+                digest: dgst.to_string(),
+                selector: d.selector.clone(),
+            };
+            let from = self.storage_id(d.key);
+            let found: BTreeSet<String> =
+                self.storage.walk_links(&from, &link).into_iter().collect();
+            for id in &found {
+                all.insert(id.clone(), ());
+            }
+            per_dep.push(found);
+        }
+        // Every dependency that lacks a link to a found target gets one.
+        for id in all.keys() {
+            for (d, found) in deps.iter().zip(&per_dep) {
+                if !found.contains(id) {
+                    let link = Link {
+                        input,
+                        output,
+                        digest: dgst.to_string(),
+                        selector: d.selector.clone(),
+                    };
+                    let from = self.storage_id(d.key);
+                    self.storage.add_link(&from, link, id);
+                }
+            }
+        }
+        if deps.is_empty() {
+            let root = root_key(dgst, output);
+            if !self.storage.exists(&root) {
+                return Vec::new();
+            }
+            return vec![self.new_key_with_id(root, dgst, output)];
+        }
+        let ids: Vec<String> = all.into_keys().collect();
+        ids.into_iter()
+            .map(|id| self.new_key_with_id(id, dgst, output))
+            .collect()
+    }
+
+    /// `Records(key)`: results stored under the key that still exist.
+    pub fn records(&mut self, k: KeyId) -> Vec<CacheRecord> {
+        let id = self.storage_id(k);
+        let mut out = Vec::new();
+        for (r, created_at) in self.storage.results(&id) {
+            if self.results.contains(&r) {
+                out.push(CacheRecord {
+                    id: r,
+                    key: k,
+                    created_at,
+                    priority: 0,
+                });
+            } else {
+                self.storage.release(&r);
+            }
+        }
+        out
+    }
+
+    /// `Load(record)`: the result ID, if it is still there.
+    pub fn load(&mut self, rec: &CacheRecord) -> Result<String, String> {
+        let id = self.storage_id(rec.key);
+        let known = self
+            .storage
+            .by_id
+            .get(&id)
+            .is_some_and(|k| k.results.contains_key(&rec.id));
+        if !known {
+            return Err(format!("no such key {id}: not found"));
+        }
+        if !self.results.contains(&rec.id) {
+            return Err("not found".into());
+        }
+        Ok(rec.id.clone())
+    }
+
+    /// `Save(key, result, createdAt)`.
+    pub fn save(&mut self, k: KeyId, result: &str, now: Time) -> CacheRecord {
+        self.results.insert(result.to_string());
+        let id = self.storage_id(k);
+        self.storage.add_result(&id, result, now);
+        self.ensure_persistent_key(k);
+        CacheRecord {
+            id: result.to_string(),
+            key: k,
+            created_at: now,
+            priority: 0,
+        }
+    }
+
+    fn ensure_persistent_key(&mut self, k: KeyId) {
+        let mut stack = vec![k];
+        let mut seen = BTreeSet::new();
+        while let Some(k) = stack.pop() {
+            if !seen.insert(k) {
+                continue;
+            }
+            let key = self.key(k).clone();
+            let id = self.storage_id(k);
+            for (i, deps) in key.deps.iter().enumerate() {
+                for ck in deps {
+                    let link = Link {
+                        input: i,
+                        output: key.output,
+                        digest: key.digest.clone(),
+                        selector: ck.selector.clone(),
+                    };
+                    let ck_id = self.storage_id(ck.key);
+                    if !self.storage.has_link(&ck_id, &link, &id) {
+                        stack.push(ck.key);
+                        self.storage.add_link(&ck_id, link, &id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops every stored key and result ("clear cache").
+    pub fn clear(&mut self) {
+        self.storage = Storage::default();
+        self.results.clear();
+    }
+
+    /// Number of results stored.
+    pub fn result_count(&self) -> usize {
+        self.results.len()
+    }
+
+    /// Releases one result (and prunes keys left empty).
+    pub fn release(&mut self, result: &str) {
+        self.results.remove(result);
+        self.storage.release(result);
+    }
+}
+
+/// `getBestResult`: newest first, then lower priority; stable.
+pub fn best_record(records: &[CacheRecord]) -> Option<&CacheRecord> {
+    let mut sorted: Vec<&CacheRecord> = records.iter().collect();
+    sorted.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then(a.priority.cmp(&b.priority))
+    });
+    sorted.into_iter().next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_key_is_sha256_of_digest_at_output() {
+        let d = "sha256:abc";
+        assert_eq!(root_key(d, 0), Digest::of(b"sha256:abc@0").to_string());
+        assert_eq!(root_key("random:xyz", 1), "random:xyz");
+    }
+
+    #[test]
+    fn save_then_query_finds_the_dependent_key() {
+        let mut c = Cache::new(1);
+        let vtx = Digest::of(b"v");
+        let a = c.new_key("cmA", &vtx, 0);
+        c.save(a, "resA", 1);
+        // Root query finds A.
+        let found = c.query(&[], 0, "cmA", 0);
+        assert_eq!(found.len(), 1);
+        assert_eq!(c.records(found[0]).len(), 1);
+        // B depends on A.
+        let b = c.new_key("cmB", &vtx, 0);
+        c.set_deps(
+            b,
+            vec![vec![KeyWithSelector {
+                key: a,
+                selector: "sel".into(),
+            }]],
+        );
+        c.save(b, "resB", 2);
+        let hits = c.query(
+            &[KeyWithSelector {
+                key: found[0],
+                selector: "sel".into(),
+            }],
+            0,
+            "cmB",
+            0,
+        );
+        assert_eq!(hits.len(), 1);
+        let recs = c.records(hits[0]);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].id, "resB");
+        // A different selector misses.
+        assert!(c
+            .query(
+                &[KeyWithSelector {
+                    key: found[0],
+                    selector: "other".into()
+                }],
+                0,
+                "cmB",
+                0
+            )
+            .is_empty());
+    }
+
+    #[test]
+    fn ids_are_deterministic_base36() {
+        let mut a = IdGen::new(7);
+        let mut b = IdGen::new(7);
+        let x = a.next_id();
+        assert_eq!(x, b.next_id());
+        assert_eq!(x.len(), 25);
+        assert!(x
+            .bytes()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
+        assert_ne!(x, a.next_id());
+    }
+
+    #[test]
+    fn best_record_is_newest_then_lowest_priority() {
+        let k = KeyId(0);
+        let r = |id: &str, t, p| CacheRecord {
+            id: id.into(),
+            key: k,
+            created_at: t,
+            priority: p,
+        };
+        let recs = [r("old", 1, 0), r("new1", 5, 1), r("new0", 5, 0)];
+        assert_eq!(best_record(&recs).map(|r| r.id.as_str()), Some("new0"));
+    }
+}

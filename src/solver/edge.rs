@@ -1,0 +1,835 @@
+//! The edge state machine (`edge.go`): one edge per (vertex, output). On every dispatch it
+//! processes the answers that arrived, answers its requesters, and asks for more: its cache map,
+//! its inputs' states, content hashes, a cache load or an exec.
+//!
+//! States only go up: initial → cache-fast (definition keys known) → cache-slow (content keys
+//! known) → complete (result there).
+
+use super::cache::{best_record, KeyId, KeyWithSelector};
+use super::*;
+
+impl Solver {
+    fn e(&self, e: EdgeId) -> &EdgeData {
+        &self.edges[e.0 as usize]
+    }
+
+    fn em(&mut self, e: EdgeId) -> &mut EdgeData {
+        &mut self.edges[e.0 as usize]
+    }
+
+    fn ignore_cache(&self, e: EdgeId) -> bool {
+        self.states[self.e(e).state_id.0 as usize].ignore_cache
+    }
+
+    fn vertex_digest(&self, e: EdgeId) -> Digest {
+        self.states[self.e(e).state_id.0 as usize].digest.clone()
+    }
+
+    fn cm(&self, e: EdgeId) -> Option<&CacheMap> {
+        self.e(e)
+            .st
+            .cache_map
+            .map(|c| &self.cache_maps[c.0 as usize])
+    }
+
+    fn selector(&self, e: EdgeId, dep: usize) -> String {
+        self.cm(e)
+            .and_then(|c| c.deps.get(dep))
+            .map(|d| d.selector.clone())
+            .unwrap_or_default()
+    }
+
+    fn slow_fn(&self, e: EdgeId, dep: usize) -> bool {
+        self.cm(e)
+            .and_then(|c| c.deps.get(dep))
+            .is_some_and(|d| d.content)
+    }
+
+    fn pre_fn(&self, e: EdgeId, dep: usize) -> bool {
+        self.cm(e)
+            .and_then(|c| c.deps.get(dep))
+            .is_some_and(|d| d.preprocess)
+    }
+
+    fn result_keys(&self, r: Option<ResId>) -> Vec<KeyId> {
+        r.map(|r| self.results[r.0 as usize].keys.clone())
+            .unwrap_or_default()
+    }
+
+    fn with_selector(keys: &[KeyId], selector: &str) -> Vec<KeyWithSelector> {
+        keys.iter()
+            .map(|&k| KeyWithSelector {
+                key: k,
+                selector: selector.to_string(),
+            })
+            .collect()
+    }
+
+    fn is_complete(&self, e: EdgeId) -> bool {
+        self.e(e).err.is_some() || self.e(e).st.result.is_some()
+    }
+
+    fn finish_incoming(&mut self, e: EdgeId, p: PipeId) {
+        let mut err = self.e(e).err.clone();
+        if self.pipes[p.0 as usize].canceled && err.is_none() {
+            err = Some(SimError::canceled());
+        }
+        self.finalize_pipe(p, Value::Edge(e), err);
+    }
+
+    /// `edge.unpark`.
+    pub(crate) fn unpark(
+        &mut self,
+        e: EdgeId,
+        incoming: &[PipeId],
+        updates: &[PipeId],
+        all: &[PipeId],
+    ) {
+        self.process_updates(e, updates);
+        let (desired, done) = self.respond_to_incoming(e, incoming, all);
+        if done {
+            return;
+        }
+        let mut cache_map_req = false;
+        if self.e(e).cache_map_req.is_none()
+            && (self.e(e).st.cache_map.is_none() || self.e(e).cache_records.is_empty())
+        {
+            let index = self.e(e).cache_map_index;
+            let p = self.new_func(e, TaskKind::CacheMap { index });
+            self.em(e).cache_map_req = Some(p);
+            cache_map_req = true;
+        }
+        if self.e(e).exec_req.is_none() && desired == Status::Complete && self.exec_if_possible(e) {
+            return;
+        }
+        if self.e(e).exec_req.is_none() {
+            let added = self.create_input_requests(e, desired.clone(), false);
+            if !added && !self.e(e).has_active_outgoing && !cache_map_req {
+                self.create_input_requests(e, desired, true);
+            }
+        }
+    }
+
+    pub(crate) fn mark_failed(&mut self, e: EdgeId, err: SimError) {
+        self.em(e).err = Some(err);
+        if !self.e(e).failed_once {
+            self.em(e).failed_once = true;
+            self.new_func(e, TaskKind::Postpone);
+        }
+    }
+
+    fn process_updates(&mut self, e: EdgeId, updates: &[PipeId]) {
+        let mut changed = false;
+        for &u in updates {
+            changed = self.process_update(e, u) || changed;
+        }
+        if changed {
+            self.recalc_current_state(e);
+        }
+    }
+
+    fn process_update(&mut self, e: EdgeId, u: PipeId) -> bool {
+        let completed = self.pipes[u.0 as usize].recv.completed;
+        if Some(u) == self.e(e).cache_map_req && completed {
+            self.process_cache_map_req(e);
+            return true;
+        }
+        if Some(u) == self.e(e).exec_req && completed {
+            self.process_exec_req(e);
+            return true;
+        }
+        if let Some(&dep) = self.e(e).dep_requests.get(&u) {
+            return self.process_dep_req(e, dep, u);
+        }
+        let found = self.e(e).deps.iter().position(|d| d.slow_req == Some(u));
+        if let Some(i) = found {
+            if completed {
+                self.process_dep_slow_cache_req(e, i);
+                return true;
+            }
+        }
+        false
+    }
+
+    fn recalc_current_state(&mut self, e: EdgeId) {
+        // New keys: present in every dep's key map, not yet in ours.
+        let mut new_keys: BTreeMap<String, KeyId> = BTreeMap::new();
+        let deps = self.e(e).deps.clone();
+        for (i, dep) in deps.iter().enumerate() {
+            if i == 0 {
+                for (id, &k) in &dep.key_map {
+                    if !self.e(e).key_map.contains(id) {
+                        new_keys.insert(id.clone(), k);
+                    }
+                }
+            } else {
+                new_keys.retain(|id, _| dep.key_map.contains_key(id));
+            }
+            if new_keys.is_empty() {
+                break;
+            }
+        }
+        for id in new_keys.keys() {
+            self.em(e).key_map.insert(id.clone());
+        }
+        for (_, r) in new_keys {
+            let merged = self.cache.clone_key(r);
+            let vtx = self.vertex_digest(e);
+            self.cache.key_mut(merged).vtx = vtx;
+            let mut mdeps = Vec::with_capacity(deps.len());
+            for (i, dep) in deps.iter().enumerate() {
+                let sel = self.selector(e, i);
+                let mut alts = Vec::new();
+                if dep.st.result.is_some() {
+                    alts.extend(Self::with_selector(&self.result_keys(dep.st.result), &sel));
+                    if let Some(sk) = dep.slow_key {
+                        alts.push(KeyWithSelector {
+                            key: sk,
+                            selector: String::new(),
+                        });
+                    }
+                } else {
+                    alts.extend(Self::with_selector(&dep.st.keys, &sel));
+                }
+                mdeps.push(alts);
+            }
+            self.cache.set_deps(merged, mdeps);
+            let records = self.cache.records(merged);
+            for rec in records {
+                if !self.e(e).cache_records_loaded.contains(&rec.id) {
+                    self.em(e).cache_records.insert(rec.id.clone(), rec);
+                }
+            }
+            self.em(e).st.keys.push(merged);
+        }
+
+        if self.e(e).st.cache_map.is_none() {
+            return;
+        }
+        let mut all_fast = true;
+        let mut all_slow = true;
+        let mut all_state_slow = true;
+        let mut all_completed = true;
+        let mut st_low = Status::Initial;
+        let mut st_high = Status::CacheSlow;
+        let deps = self.e(e).deps.clone();
+        for (i, dep) in deps.iter().enumerate() {
+            let slow = self.slow_fn(e, i);
+            let pre = self.pre_fn(e, i);
+            let in_slow_phase = dep.st.state == Status::CacheSlow
+                || (dep.st.state == Status::Complete && !dep.slow_complete);
+            let slow_cache_incomplete = slow && in_slow_phase;
+            let slow_incomplete = (slow || pre) && in_slow_phase;
+            if dep.st.state > st_low && dep.key_map.is_empty() && !slow_incomplete {
+                st_low = dep.st.state.clone().min(Status::CacheSlow);
+            }
+            let mut effective = dep.st.state.clone();
+            if (dep.st.state == Status::CacheSlow || dep.st.state == Status::Complete)
+                && slow_cache_incomplete
+            {
+                effective = Status::CacheFast;
+            }
+            if effective < st_high {
+                st_high = effective;
+            }
+            if slow_incomplete || dep.st.state < Status::Complete {
+                all_completed = false;
+            }
+            if dep.st.state < Status::CacheFast {
+                all_fast = false;
+            }
+            if slow_cache_incomplete || dep.st.state < Status::CacheSlow {
+                all_slow = false;
+            }
+            if dep.st.state < Status::CacheSlow && dep.key_map.is_empty() {
+                all_state_slow = false;
+            }
+        }
+        let edge = self.em(e);
+        if st_low > edge.st.state {
+            edge.st.state = st_low;
+        }
+        if st_high > edge.st.state {
+            edge.st.state = st_high;
+        }
+        if !edge.cache_map_done && edge.st.keys.is_empty() {
+            edge.st.state = Status::Initial;
+        }
+        let done = edge.cache_map_done;
+        edge.all_deps_completed_cache_fast = done && all_fast;
+        edge.all_deps_completed_cache_slow = done && all_slow;
+        edge.all_deps_state_cache_slow = done && all_state_slow;
+        edge.all_deps_completed = done && all_completed;
+
+        if self.e(e).all_deps_state_cache_slow
+            && !self.e(e).cache_records.is_empty()
+            && self.e(e).st.state == Status::CacheFast
+        {
+            let mut open_keys: Option<BTreeSet<String>> = None;
+            for (i, dep) in deps.iter().enumerate() {
+                let slow_incomplete = self.slow_fn(e, i)
+                    && (dep.st.state == Status::CacheSlow
+                        || (dep.st.state == Status::Complete && !dep.slow_complete));
+                if slow_incomplete {
+                    continue;
+                }
+                let open_dep: BTreeSet<String> = dep
+                    .key_map
+                    .keys()
+                    .filter(|k| !self.e(e).key_map.contains(*k))
+                    .cloned()
+                    .collect();
+                let next = match open_keys.take() {
+                    Some(prev) if !prev.is_empty() => {
+                        prev.intersection(&open_dep).cloned().collect()
+                    }
+                    _ => open_dep,
+                };
+                let empty = next.is_empty();
+                open_keys = Some(next);
+                if empty {
+                    self.em(e).st.state = Status::CacheSlow;
+                }
+            }
+        }
+    }
+
+    fn process_cache_map_req(&mut self, e: EdgeId) {
+        let Some(u) = self.e(e).cache_map_req else {
+            return;
+        };
+        let status = self.pipes[u.0 as usize].recv.clone();
+        if let Some(err) = status.err {
+            self.em(e).cache_map_req = None;
+            if !status.canceled && self.e(e).err.is_none() {
+                self.em(e).err = Some(err);
+            }
+            return;
+        }
+        let Value::CacheMap(cm, complete) = status.value else {
+            return;
+        };
+        let edge = self.em(e);
+        edge.st.cache_map = Some(cm);
+        edge.cache_map_done = complete;
+        edge.cache_map_index += 1;
+        let cm_digest = self.cache_maps[cm.0 as usize].digest.clone();
+        let output = self.e(e).index;
+        let vtx = self.vertex_digest(e);
+        if self.e(e).deps.is_empty() {
+            self.em(e).cache_map_digests.push(cm_digest.clone());
+            if !self.ignore_cache(e) {
+                let keys = self.cache.query(&[], 0, &cm_digest, output);
+                self.emit(EventKind::CacheQuery {
+                    digest: vtx.clone(),
+                    hit: !keys.is_empty(),
+                });
+                for k in keys {
+                    self.cache.key_mut(k).vtx = vtx.clone();
+                    let records = self.cache.records(k);
+                    for r in records {
+                        self.em(e).cache_records.insert(r.id.clone(), r);
+                    }
+                    self.em(e).st.keys.push(k);
+                }
+            }
+            self.em(e).st.state = Status::CacheSlow;
+        }
+        if self.all_deps_have_keys(e, false) {
+            self.em(e).keys_did_change = true;
+        }
+        for i in 0..self.e(e).deps.len() {
+            let sel = self.selector(e, i);
+            let keys = Self::with_selector(&self.e(e).deps[i].st.keys.clone(), &sel);
+            self.probe_cache(e, i, &keys);
+            self.check_dep_match_possible(e, i);
+        }
+        if !self.e(e).cache_map_done {
+            self.em(e).cache_map_req = None;
+        }
+    }
+
+    fn process_exec_req(&mut self, e: EdgeId) {
+        let Some(u) = self.e(e).exec_req else { return };
+        let status = self.pipes[u.0 as usize].recv.clone();
+        if let Some(err) = status.err {
+            self.em(e).exec_req = None;
+            if self.e(e).exec_cache_load {
+                let loaded: Vec<String> = self.e(e).cache_records_loaded.iter().cloned().collect();
+                for k in loaded {
+                    self.em(e).cache_records.remove(&k);
+                }
+            } else if !status.canceled && self.e(e).err.is_none() {
+                self.em(e).err = Some(err);
+            }
+            return;
+        }
+        let Value::Result(r) = status.value else {
+            return;
+        };
+        self.em(e).st.result = Some(r);
+        self.em(e).st.state = Status::Complete;
+        if !self.e(e).exec_cache_load && !self.ignore_cache(e) {
+            let keys = self.results[r.0 as usize].keys.clone();
+            self.em(e).st.keys.extend(keys);
+        }
+    }
+
+    fn process_dep_req(&mut self, e: EdgeId, dep: usize, u: PipeId) -> bool {
+        let status = self.pipes[u.0 as usize].recv.clone();
+        if let Some(err) = &status.err {
+            if !status.canceled && status.completed && self.e(e).err.is_none() {
+                self.em(e).err = Some(err.clone());
+            }
+        }
+        let Value::Edge(target) = status.value else {
+            return false;
+        };
+        let state = self.e(target).st.clone();
+        let mut changed = false;
+        let have = self.e(e).deps[dep].st.keys.len();
+        if have < state.keys.len() {
+            let new_keys: Vec<KeyId> = state.keys[have..].to_vec();
+            if self.e(e).st.cache_map.is_some() {
+                let sel = self.selector(e, dep);
+                self.probe_cache(e, dep, &Self::with_selector(&new_keys, &sel));
+                self.em(e).deps[dep].st.keys = state.keys.clone();
+                if self.all_deps_have_keys(e, false) {
+                    self.em(e).keys_did_change = true;
+                }
+            }
+            changed = true;
+        }
+        if self.e(e).deps[dep].st.state != Status::Complete && state.state == Status::Complete {
+            self.em(e).keys_did_change = true;
+        }
+        let recheck = state.state != self.e(e).deps[dep].st.state;
+        self.em(e).deps[dep].st = state;
+        if recheck && self.e(e).st.cache_map.is_some() {
+            self.check_dep_match_possible(e, dep);
+            changed = true;
+        }
+        changed
+    }
+
+    fn process_dep_slow_cache_req(&mut self, e: EdgeId, i: usize) {
+        let Some(u) = self.e(e).deps[i].slow_req else {
+            return;
+        };
+        let status = self.pipes[u.0 as usize].recv.clone();
+        if let Some(err) = status.err {
+            self.em(e).deps[i].slow_req = None;
+            if !status.canceled && self.e(e).err.is_none() {
+                self.em(e).err = Some(err);
+            }
+            return;
+        }
+        if self.e(e).deps[i].slow_complete {
+            return;
+        }
+        if let Value::Digest(dgst) = status.value {
+            if self.slow_fn(e, i) && !dgst.is_empty() {
+                let k = self.cache.new_key(&dgst, &Digest::default(), -1);
+                self.em(e).deps[i].slow_key = Some(k);
+                let sel = self.selector(e, i);
+                let mut def_keys =
+                    Self::with_selector(&self.result_keys(self.e(e).deps[i].st.result), &sel);
+                let slow = KeyWithSelector {
+                    key: k,
+                    selector: String::new(),
+                };
+                let found = self.probe_cache(e, i, std::slice::from_ref(&slow));
+                self.em(e).deps[i].slow_found = found;
+                def_keys.push(slow);
+                if let Some(cm) = self.cm(e).map(|c| c.digest.clone()) {
+                    let output = self.e(e).index;
+                    self.cache.query(&def_keys, i, &cm, output);
+                }
+            }
+        }
+        self.em(e).deps[i].slow_complete = true;
+        self.em(e).keys_did_change = true;
+        self.check_dep_match_possible(e, i);
+    }
+
+    /// `edge.probeCache`: asks the cache for this edge's keys reached from `keys` of dep `i`.
+    fn probe_cache(&mut self, e: EdgeId, i: usize, keys: &[KeyWithSelector]) -> bool {
+        if keys.is_empty() || self.ignore_cache(e) {
+            return false;
+        }
+        let Some(cm) = self.cm(e).map(|c| c.digest.clone()) else {
+            return false;
+        };
+        let output = self.e(e).index;
+        let found_keys = self.cache.query(keys, i, &cm, output);
+        let vtx = self.vertex_digest(e);
+        self.emit(EventKind::CacheQuery {
+            digest: vtx.clone(),
+            hit: !found_keys.is_empty(),
+        });
+        let mut found = false;
+        for k in found_keys {
+            self.cache.key_mut(k).vtx = vtx.clone();
+            let id = self.cache.key(k).id.clone();
+            if !self.e(e).deps[i].key_map.contains_key(&id) {
+                self.em(e).deps[i].key_map.insert(id, k);
+                found = true;
+            }
+        }
+        found
+    }
+
+    fn check_dep_match_possible(&mut self, e: EdgeId, i: usize) {
+        let has_slow = self.slow_fn(e, i);
+        let d = &self.e(e).deps[i];
+        let cond = (!d.slow_found && d.slow_complete && has_slow)
+            || (!has_slow && d.st.state >= Status::CacheSlow);
+        if !self.e(e).no_cache_match_possible && cond && d.key_map.is_empty() {
+            self.em(e).no_cache_match_possible = true;
+        }
+    }
+
+    fn all_deps_have_keys(&self, e: EdgeId, matching: bool) -> bool {
+        if self.e(e).st.cache_map.is_none() {
+            return false;
+        }
+        self.e(e).deps.iter().all(|d| {
+            let none = if matching {
+                d.key_map.is_empty()
+            } else {
+                d.st.keys.is_empty()
+            };
+            !(none && d.slow_key.is_none() && d.st.result.is_none())
+        })
+    }
+
+    /// `edge.currentIndexKey`: the key the edge index files this edge under, once every input
+    /// has keys or a result.
+    pub(crate) fn current_index_key(&mut self, e: EdgeId) -> Option<KeyId> {
+        let cm = self.cm(e)?.digest.clone();
+        let deps = self.e(e).deps.clone();
+        let mut keys = Vec::with_capacity(deps.len());
+        for (i, d) in deps.iter().enumerate() {
+            if d.st.keys.is_empty() && d.st.result.is_none() {
+                return None;
+            }
+            let sel = self.selector(e, i);
+            let mut alts = Self::with_selector(&d.st.keys, &sel);
+            if d.st.result.is_some() {
+                alts.extend(Self::with_selector(&self.result_keys(d.st.result), &sel));
+                if let Some(sk) = d.slow_key {
+                    alts.push(KeyWithSelector {
+                        key: sk,
+                        selector: String::new(),
+                    });
+                }
+            }
+            keys.push(alts);
+        }
+        let vtx = self.vertex_digest(e);
+        let output = self.e(e).index;
+        let k = self.cache.new_key(&cm, &vtx, output);
+        self.cache.set_deps(k, keys);
+        Some(k)
+    }
+
+    fn skip_phase2_slow_cache(&self, e: EdgeId, i: usize) -> bool {
+        let deps = &self.e(e).deps;
+        let phase1 = deps.iter().enumerate().any(|(j, d)| {
+            ((!d.slow_complete && self.slow_fn(e, j)) || d.st.state < Status::CacheSlow)
+                && d.key_map.is_empty()
+        });
+        let d = &deps[i];
+        phase1 && !d.slow_complete && self.slow_fn(e, i) && !d.key_map.is_empty()
+    }
+
+    fn skip_phase2_fast_cache(&self, e: EdgeId, i: usize) -> bool {
+        let deps = &self.e(e).deps;
+        let phase1 = deps.iter().enumerate().any(|(j, d)| {
+            self.e(e).st.cache_map.is_none()
+                || (d.key_map.is_empty()
+                    && ((!d.slow_complete && self.slow_fn(e, j))
+                        || (d.st.state < Status::Complete && !self.slow_fn(e, j))))
+        });
+        phase1 && !deps[i].key_map.is_empty()
+    }
+
+    fn respond_to_incoming(
+        &mut self,
+        e: EdgeId,
+        incoming: &[PipeId],
+        all: &[PipeId],
+    ) -> (Status, bool) {
+        let mut all_can_complete = true;
+        let mut desired = self.e(e).st.state.clone();
+        let mut all_canceled = true;
+        if !self.is_complete(e) {
+            for &p in incoming {
+                if self.pipes[p.0 as usize].canceled {
+                    continue;
+                }
+                all_canceled = false;
+                let Some(r) = self.pipes[p.0 as usize].request.clone() else {
+                    continue;
+                };
+                if desired < r.desired {
+                    desired = r.desired.clone();
+                    if self.e(e).has_active_outgoing
+                        || r.desired == Status::Complete
+                        || r.current_keys == self.e(e).st.keys.len()
+                    {
+                        all_can_complete = false;
+                    }
+                }
+            }
+        }
+        if !all_canceled
+            && self.e(e).st.state < Status::Complete
+            && self.e(e).st.keys.is_empty()
+            && self.e(e).has_active_outgoing
+        {
+            all_can_complete = false;
+        }
+        if all_can_complete && self.e(e).has_active_outgoing {
+            for &p in all {
+                self.cancel_pipe(p);
+            }
+            let mut leave_open: Option<PipeId> = incoming
+                .iter()
+                .copied()
+                .find(|p| !self.pipes[p.0 as usize].canceled);
+            for &p in incoming {
+                if leave_open.is_none() || leave_open == Some(p) {
+                    leave_open = Some(p);
+                    continue;
+                }
+                self.finish_incoming(e, p);
+            }
+            return (desired, true);
+        }
+        if all_can_complete && !self.e(e).has_active_outgoing {
+            for &p in incoming {
+                self.finish_incoming(e, p);
+            }
+            return (desired, true);
+        }
+        for &p in incoming {
+            let canceled = self.pipes[p.0 as usize].canceled;
+            let Some(r) = self.pipes[p.0 as usize].request.clone() else {
+                continue;
+            };
+            if canceled || (!self.e(e).has_active_outgoing && self.e(e).st.state >= r.desired) {
+                self.finish_incoming(e, p);
+            } else if !self.is_equal_state(&r.current, &self.e(e).st) {
+                self.update_pipe(p, Value::Edge(e));
+            }
+        }
+        (desired, false)
+    }
+
+    fn is_equal_state(&self, a: &EdgeState, b: &EdgeState) -> bool {
+        a.state == b.state
+            && a.result == b.result
+            && a.cache_map == b.cache_map
+            && a.keys.len() == b.keys.len()
+    }
+
+    fn create_input_requests(&mut self, e: EdgeId, desired: Status, force: bool) -> bool {
+        self.ensure_deps_initialized(e);
+        let mut added = false;
+        for i in 0..self.e(e).deps.len() {
+            let want = self.desired_state_dep(e, i, &desired, force);
+            if self.e(e).deps[i].st.state < want {
+                added = self.create_outgoing_request(e, i, want) || added;
+            }
+            added = self.compute_cache_key_from_dep(e, i) || added;
+        }
+        added
+    }
+
+    fn ensure_deps_initialized(&mut self, e: EdgeId) {
+        if self.e(e).deps_init {
+            return;
+        }
+        let n = self.states[self.e(e).state_id.0 as usize].inputs.len();
+        let edge = self.em(e);
+        edge.deps_init = true;
+        edge.dep_requests.clear();
+        edge.deps = vec![Dep::default(); n];
+    }
+
+    fn desired_state_dep(&self, e: EdgeId, i: usize, desired: &Status, force: bool) -> Status {
+        let edge = self.e(e);
+        let dep = &edge.deps[i];
+        if edge.no_cache_match_possible || force {
+            return Status::Complete;
+        }
+        if dep.st.state == Status::Initial && *desired > dep.st.state {
+            return Status::CacheFast;
+        }
+        if dep.st.state == Status::CacheFast && *desired > dep.st.state {
+            if ((edge.all_deps_completed_cache_fast && edge.st.keys.is_empty())
+                || dep.key_map.is_empty()
+                || self.all_deps_have_keys(e, true))
+                && !self.skip_phase2_fast_cache(e, i)
+                && edge.st.cache_map.is_some()
+            {
+                return Status::CacheSlow;
+            }
+            return dep.st.state.clone();
+        }
+        if edge.st.cache_map.is_some()
+            && dep.st.state == Status::CacheSlow
+            && *desired == Status::Complete
+        {
+            if (dep.key_map.is_empty()
+                || edge.all_deps_completed_cache_slow
+                || (!self.skip_phase2_fast_cache(e, i) && self.slow_fn(e, i)))
+                && edge.cache_records.is_empty()
+                && (dep.key_map.is_empty() || !self.skip_phase2_slow_cache(e, i))
+            {
+                return Status::Complete;
+            }
+            return dep.st.state.clone();
+        }
+        if edge.st.cache_map.is_some()
+            && dep.st.state == Status::CacheSlow
+            && self.slow_fn(e, i)
+            && *desired == Status::CacheSlow
+        {
+            if dep.key_map.is_empty() || !self.skip_phase2_slow_cache(e, i) {
+                return Status::Complete;
+            }
+            return dep.st.state.clone();
+        }
+        dep.st.state.clone()
+    }
+
+    fn create_outgoing_request(&mut self, e: EdgeId, i: usize, want: Status) -> bool {
+        if let Some(req) = self.e(e).deps[i].req {
+            if !self.pipes[req.0 as usize].recv.completed {
+                if self.pipes[req.0 as usize]
+                    .request
+                    .as_ref()
+                    .map(|r| &r.desired)
+                    == Some(&want)
+                {
+                    return false;
+                }
+                self.cancel_pipe(req);
+            }
+        }
+        let s = self.e(e).state_id;
+        let (d, index) = self.states[s.0 as usize].inputs[i].clone();
+        let request = EdgeRequest {
+            desired: want,
+            current: self.e(e).deps[i].st.clone(),
+            current_keys: self.e(e).deps[i].st.keys.len(),
+        };
+        let p = match self.input_edge(&d, index) {
+            Some(target) => self.new_pipe(target, Some(e), request),
+            None => {
+                let name = self.states[s.0 as usize].name.clone();
+                let msg = format!(
+                    "failed to get edge: inconsistent graph state in edge {name} {d} {index}"
+                );
+                self.new_func(e, TaskKind::Fail(SimError::new(msg)))
+            }
+        };
+        self.em(e).dep_requests.insert(p, i);
+        self.em(e).deps[i].req = Some(p);
+        true
+    }
+
+    fn compute_cache_key_from_dep(&mut self, e: EdgeId, i: usize) -> bool {
+        let dep = &self.e(e).deps[i];
+        if dep.st.state != Status::Complete
+            || dep.slow_req.is_some()
+            || self.e(e).st.cache_map.is_none()
+        {
+            return false;
+        }
+        if !self.pre_fn(e, i) && !self.slow_fn(e, i) {
+            return false;
+        }
+        let Some(result) = dep.st.result else {
+            return false;
+        };
+        let p = self.new_func(e, TaskKind::Slow { dep: i, result });
+        self.em(e).deps[i].slow_req = Some(p);
+        true
+    }
+
+    fn exec_if_possible(&mut self, e: EdgeId) -> bool {
+        if !self.e(e).cache_records.is_empty() {
+            if self.e(e).keys_did_change {
+                self.new_func(e, TaskKind::Postpone);
+                return true;
+            }
+            let records: Vec<_> = self.e(e).cache_records.values().cloned().collect();
+            let Some(rec) = best_record(&records).cloned() else {
+                return false;
+            };
+            self.em(e).cache_records_loaded.insert(rec.id.clone());
+            let p = self.new_func(e, TaskKind::Load { record: rec });
+            let edge = self.em(e);
+            edge.exec_req = Some(p);
+            edge.exec_cache_load = true;
+            let reqs: Vec<PipeId> = self.e(e).dep_requests.keys().copied().collect();
+            for r in reqs {
+                self.cancel_pipe(r);
+            }
+            return true;
+        }
+        if self.e(e).all_deps_completed {
+            if self.e(e).keys_did_change {
+                self.new_func(e, TaskKind::Postpone);
+                return true;
+            }
+            let commit_keys = self.commit_options(e);
+            let why = if self.ignore_cache(e) {
+                Reason::IgnoreCache
+            } else {
+                Reason::CacheMiss
+            };
+            let p = self.new_func(e, TaskKind::Exec { commit_keys, why });
+            let edge = self.em(e);
+            edge.exec_req = Some(p);
+            edge.exec_cache_load = false;
+            return true;
+        }
+        false
+    }
+
+    /// `edge.commitOptions`: the keys the exec's result is saved under.
+    fn commit_options(&mut self, e: EdgeId) -> Vec<KeyId> {
+        let vtx = self.vertex_digest(e);
+        let output = self.e(e).index;
+        if self.e(e).deps.is_empty() {
+            let digests = self.e(e).cache_map_digests.clone();
+            return digests
+                .iter()
+                .map(|d| self.cache.new_key(d, &vtx, output))
+                .collect();
+        }
+        let Some(cm) = self.cm(e).map(|c| c.digest.clone()) else {
+            return Vec::new();
+        };
+        let k = self.cache.new_key(&cm, &vtx, output);
+        let deps = self.e(e).deps.clone();
+        let mut inputs = Vec::with_capacity(deps.len());
+        for (i, dep) in deps.iter().enumerate() {
+            let sel = self.selector(e, i);
+            let mut alts = Self::with_selector(&self.result_keys(dep.st.result), &sel);
+            if let Some(sk) = dep.slow_key {
+                alts.push(KeyWithSelector {
+                    key: sk,
+                    selector: String::new(),
+                });
+            }
+            inputs.push(alts);
+        }
+        self.cache.set_deps(k, inputs);
+        vec![k]
+    }
+}

@@ -1,0 +1,951 @@
+//! BuildKit's solver, modelled: the shared graph of active vertex states that jobs load, the
+//! scheduler loop and its request pipes, the edge state machine, cache keys and the in-memory
+//! cache, edge merging, and progress records, all on a virtual clock.
+//!
+//! The code follows `solver/` of moby/buildkit at 73ed6825 function for function (see
+//! `docs/buildkit-facts.md` §4): [`scheduler`] is `scheduler.go` plus the pipes and the
+//! goroutines an op runs on, [`edge`] is `edge.go`, [`index`] is `index.go`, [`cache`] is the
+//! cache manager. Concurrency is replaced by a deterministic event loop: the scheduler drains its
+//! queue, then the earliest pending completion (ties in creation order) happens, and so on.
+//!
+//! A solve produces an event log ([`Event`]): every progress record each job's stream receives,
+//! and the solver's decisions (cache map computed, cache queried, loaded, executed) with reasons.
+
+pub mod cache;
+mod edge;
+mod index;
+pub mod ops;
+mod scheduler;
+pub mod stream;
+
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
+
+use crate::graph::{Graph, VertexId};
+use crate::llb::{pb, Digest};
+
+use cache::{Cache, CacheRecord, KeyId};
+use ops::{CacheMap, StubOps};
+
+pub use ops::{Variant, MS};
+
+/// A point on the virtual clock, in nanoseconds since the solver started.
+pub type Time = u64;
+
+/// A job's handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct JobId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct EdgeId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct PipeId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct StateId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct TaskId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct FlightId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct ResId(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct CmId(pub u32);
+
+/// An error inside the solver: its message, and whether it is (or wraps) `context.Canceled`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SimError {
+    pub message: String,
+    pub canceled: bool,
+}
+
+impl SimError {
+    pub fn new(message: impl Into<String>) -> SimError {
+        SimError {
+            message: message.into(),
+            canceled: false,
+        }
+    }
+
+    pub fn canceled() -> SimError {
+        SimError {
+            message: "context canceled".into(),
+            canceled: true,
+        }
+    }
+
+    /// `errors.Wrap(err, msg)`.
+    pub fn wrap(&self, msg: &str) -> SimError {
+        SimError {
+            message: format!("{msg}: {}", self.message),
+            canceled: self.canceled,
+        }
+    }
+}
+
+/// `client.Vertex`: what a progress record says about a vertex.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ClientVertex {
+    /// The vertex digest (the active digest, which can be the ignore-cache one).
+    pub digest: Digest,
+    /// Digests of the inputs.
+    pub inputs: Vec<Digest>,
+    /// Display name.
+    pub name: String,
+    /// Start of the current interval.
+    pub started: Option<Time>,
+    /// End of the current interval.
+    pub completed: Option<Time>,
+    /// Whether the interval was a cache load (or inferred cached).
+    pub cached: bool,
+    /// Error message of the interval ("" for none).
+    pub error: String,
+    /// Progress group, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress_group: Option<ProgressGroup>,
+}
+
+/// `pb.ProgressGroup` as progress shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ProgressGroup {
+    /// Group ID.
+    pub id: String,
+    /// Group name.
+    pub name: String,
+    /// Hidden until a non-weak member starts.
+    pub weak: bool,
+}
+
+/// Why the solver did something to a vertex.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reason {
+    /// A root computes its cache map on every solve, warm or cold.
+    RootCacheMap,
+    /// The result was needed and a cache record matched its key.
+    CacheHit {
+        /// The record loaded.
+        record: String,
+    },
+    /// The result was needed and no cache record matched; all inputs are complete.
+    CacheMiss,
+    /// The vertex ignores the cache (`--no-cache`).
+    IgnoreCache,
+}
+
+/// One entry of the event log.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A job's progress stream received a vertex record.
+    Progress {
+        /// The job.
+        job: JobId,
+        /// Progress ID (records with the same ID coalesce in a batch).
+        id: u64,
+        /// The record.
+        vertex: ClientVertex,
+    },
+    /// A job's stream received a log line.
+    Log {
+        /// The job.
+        job: JobId,
+        /// The vertex.
+        digest: Digest,
+        /// The text (without newline).
+        line: String,
+    },
+    /// An op's cache map was computed.
+    CacheMap {
+        /// Vertex.
+        digest: Digest,
+        /// The cache digest.
+        cache_digest: String,
+    },
+    /// The cache was asked about a vertex's key.
+    CacheQuery {
+        /// Vertex.
+        digest: Digest,
+        /// Whether any record matched.
+        hit: bool,
+    },
+    /// An op started executing.
+    ExecStart {
+        /// Vertex.
+        digest: Digest,
+        /// Why.
+        why: Reason,
+    },
+    /// An op finished executing.
+    ExecEnd {
+        /// Vertex.
+        digest: Digest,
+        /// Error, if it failed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A result was loaded from the cache.
+    Load {
+        /// Vertex.
+        digest: Digest,
+        /// Why.
+        why: Reason,
+    },
+    /// Two vertices with equal cache keys were merged; `from`'s requests now go to `into`.
+    Merge {
+        /// The merged-away vertex.
+        from: Digest,
+        /// The surviving vertex.
+        into: Digest,
+    },
+    /// A job's build returned.
+    JobDone {
+        /// The job.
+        job: JobId,
+        /// Error, if it failed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A job's build was cancelled.
+    JobCancel {
+        /// The job.
+        job: JobId,
+    },
+}
+
+/// A timestamped event.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Event {
+    /// Virtual time.
+    pub time: Time,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// When to cancel a job's build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CancelAt {
+    /// At this virtual time.
+    Time(Time),
+    /// This long after the exec of the vertex with this digest starts.
+    AfterExecStart(Digest, Time),
+}
+
+/// Options of one job.
+#[derive(Clone, Debug, Default)]
+pub struct JobOptions {
+    /// Cancel the build.
+    pub cancel: Option<CancelAt>,
+    /// Treat every vertex as ignore-cache (`--no-cache`).
+    pub no_cache: bool,
+    /// Treat these vertices as ignore-cache.
+    pub no_cache_for: BTreeSet<Digest>,
+}
+
+/// How a job ended.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct JobOutcome {
+    /// The result ID, on success.
+    pub result: Option<String>,
+    /// The build error, on failure (`context canceled` when cancelled).
+    pub error: Option<String>,
+    /// When the build returned.
+    pub finished: Time,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) enum Status {
+    #[default]
+    Initial,
+    CacheFast,
+    CacheSlow,
+    Complete,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct EdgeState {
+    pub state: Status,
+    pub result: Option<ResId>,
+    pub cache_map: Option<CmId>,
+    pub keys: Vec<KeyId>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Dep {
+    pub req: Option<PipeId>,
+    pub st: EdgeState,
+    pub key_map: BTreeMap<String, KeyId>,
+    pub slow_req: Option<PipeId>,
+    pub slow_complete: bool,
+    pub slow_found: bool,
+    pub slow_key: Option<KeyId>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct EdgeData {
+    pub state_id: StateId,
+    pub index: i64,
+    pub st: EdgeState,
+    pub dep_requests: BTreeMap<PipeId, usize>,
+    pub deps: Vec<Dep>,
+    pub deps_init: bool,
+    pub cache_map_req: Option<PipeId>,
+    pub cache_map_done: bool,
+    pub cache_map_index: usize,
+    pub cache_map_digests: Vec<String>,
+    pub exec_req: Option<PipeId>,
+    pub exec_cache_load: bool,
+    pub err: Option<SimError>,
+    pub cache_records: BTreeMap<String, CacheRecord>,
+    pub cache_records_loaded: BTreeSet<String>,
+    pub key_map: BTreeSet<String>,
+    pub no_cache_match_possible: bool,
+    pub all_deps_completed_cache_fast: bool,
+    pub all_deps_completed_cache_slow: bool,
+    pub all_deps_state_cache_slow: bool,
+    pub all_deps_completed: bool,
+    pub has_active_outgoing: bool,
+    pub releaser_count: usize,
+    pub owner: Option<EdgeId>,
+    pub keys_did_change: bool,
+    pub failed_once: bool,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct EdgeRequest {
+    pub desired: Status,
+    pub current: EdgeState,
+    pub current_keys: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Value {
+    #[default]
+    None,
+    /// A pointer to an edge's live state.
+    Edge(EdgeId),
+    CacheMap(CmId, bool),
+    Result(ResId),
+    Digest(String),
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PipeStatus {
+    pub completed: bool,
+    pub canceled: bool,
+    pub err: Option<SimError>,
+    pub value: Value,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct PipeData {
+    pub target: Option<EdgeId>,
+    pub from: Option<EdgeId>,
+    pub request: Option<EdgeRequest>,
+    pub canceled: bool,
+    pub send: PipeStatus,
+    pub sent: u64,
+    pub recv: PipeStatus,
+    pub received: u64,
+    pub task: Option<TaskId>,
+    pub build_job: Option<JobId>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct CachedResult {
+    pub id: String,
+    pub keys: Vec<KeyId>,
+}
+
+/// An active vertex (BuildKit's `state`), with its `sharedOp` memo.
+#[derive(Clone, Debug)]
+pub(crate) struct StateData {
+    pub digest: Digest,
+    pub name: String,
+    pub op: pb::Op,
+    pub inputs: Vec<(Digest, i64)>,
+    pub ignore_cache: bool,
+    pub jobs: BTreeSet<JobId>,
+    /// Jobs whose progress writer is attached (`allPw`).
+    pub attached: BTreeSet<JobId>,
+    /// Where writes to this state's multiwriter go (`mpw.writers`).
+    pub writers: Vec<Writer>,
+    /// Everything written to this state's multiwriter (`mpw.items`), replayed to new writers.
+    pub history: Vec<(u64, ClientVertex)>,
+    pub client: ClientVertex,
+    pub edges: BTreeMap<i64, EdgeId>,
+    pub alive: bool,
+    pub cache_res: Vec<CmId>,
+    pub cache_done: bool,
+    pub cache_err: Option<SimError>,
+    pub exec_done: bool,
+    pub exec_res: Option<Vec<String>>,
+    pub exec_err: Option<SimError>,
+    pub slow_res: BTreeMap<usize, String>,
+    pub flight_cache_map: BTreeMap<usize, FlightId>,
+    pub flight_exec: Option<FlightId>,
+}
+
+/// A progress writer a state's multiwriter forwards to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Writer {
+    Job(JobId),
+    State(StateId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum FlightKind {
+    CacheMap(usize),
+    Exec,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Flight {
+    pub state: StateId,
+    pub kind: FlightKind,
+    pub waiters: Vec<TaskId>,
+    pub canceled: bool,
+    pub done: bool,
+    pub progress: Option<u64>,
+    pub plan: Option<ops::ExecPlan>,
+    pub cache_map: Option<CmId>,
+    pub generation: u64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum TaskKind {
+    CacheMap {
+        index: usize,
+    },
+    Exec {
+        commit_keys: Vec<KeyId>,
+        why: Reason,
+    },
+    Load {
+        record: CacheRecord,
+    },
+    Slow {
+        dep: usize,
+        result: ResId,
+    },
+    Postpone,
+    Fail(SimError),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Task {
+    pub pipe: PipeId,
+    pub edge: Option<EdgeId>,
+    pub kind: TaskKind,
+    pub canceled: bool,
+    pub done: bool,
+    pub flight: Option<FlightId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Timed {
+    /// A task that does not wait on a flight finishes.
+    Task(TaskId),
+    /// A flight's work finishes (if its generation still matches).
+    Flight(FlightId, u64),
+    /// A flight waiter gives up after its context was cancelled.
+    Waiter(TaskId),
+    /// A job's build context is cancelled.
+    Cancel(JobId),
+    /// A job is started (submitted at a later time).
+    Start(JobId),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct JobData {
+    pub name: String,
+    pub graph_target: Option<(Digest, i64)>,
+    pub options: JobOptions,
+    pub build_pipe: Option<PipeId>,
+    pub closed: bool,
+    pub outcome: Option<JobOutcome>,
+    pub vertices: Vec<LoadVertex>,
+}
+
+/// A vertex as a job loads it.
+#[derive(Clone, Debug)]
+pub(crate) struct LoadVertex {
+    pub digest: Digest,
+    pub name: String,
+    pub op: pb::Op,
+    pub inputs: Vec<(usize, i64)>,
+    pub ignore_cache: bool,
+    pub progress_group: Option<ProgressGroup>,
+}
+
+/// The solver: shared active graph, scheduler, cache, and the jobs on them.
+#[derive(Debug)]
+pub struct Solver {
+    pub(crate) now: Time,
+    seq: u64,
+    timed: BinaryHeap<std::cmp::Reverse<(Time, u8, u64, Timed)>>,
+    pub(crate) queue: VecDeque<EdgeId>,
+    pub(crate) queued: BTreeSet<EdgeId>,
+    pub(crate) edges: Vec<EdgeData>,
+    pub(crate) pipes: Vec<PipeData>,
+    pub(crate) states: Vec<StateData>,
+    pub(crate) tasks: Vec<Task>,
+    pub(crate) flights: Vec<Flight>,
+    pub(crate) results: Vec<CachedResult>,
+    pub(crate) cache_maps: Vec<CacheMap>,
+    pub(crate) incoming: BTreeMap<EdgeId, Vec<PipeId>>,
+    pub(crate) outgoing: BTreeMap<EdgeId, Vec<PipeId>>,
+    pub(crate) actives: HashMap<Digest, StateId>,
+    pub(crate) index: index::EdgeIndex,
+    pub(crate) cache: Cache,
+    pub(crate) jobs: Vec<JobData>,
+    pub(crate) ops: StubOps,
+    next_progress: u64,
+    pub(crate) load_progress: BTreeMap<TaskId, u64>,
+    log: Vec<Event>,
+}
+
+impl Solver {
+    /// A solver with an empty cache, using `ops`. `seed` fixes the IDs BuildKit would draw at
+    /// random (cache key IDs), so runs repeat.
+    pub fn new(ops: StubOps, seed: u64) -> Solver {
+        Solver {
+            now: 0,
+            seq: 0,
+            timed: BinaryHeap::new(),
+            queue: VecDeque::new(),
+            queued: BTreeSet::new(),
+            edges: Vec::new(),
+            pipes: Vec::new(),
+            states: Vec::new(),
+            tasks: Vec::new(),
+            flights: Vec::new(),
+            results: Vec::new(),
+            cache_maps: Vec::new(),
+            incoming: BTreeMap::new(),
+            outgoing: BTreeMap::new(),
+            actives: HashMap::new(),
+            index: index::EdgeIndex::default(),
+            cache: Cache::new(seed),
+            jobs: Vec::new(),
+            ops,
+            next_progress: 0,
+            load_progress: BTreeMap::new(),
+            log: Vec::new(),
+        }
+    }
+
+    /// The op model (to change failures, long ops or the variant between solves).
+    pub fn ops_mut(&mut self) -> &mut StubOps {
+        &mut self.ops
+    }
+
+    /// The virtual time now.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// The event log so far.
+    pub fn events(&self) -> &[Event] {
+        &self.log
+    }
+
+    /// Drops every cached result ("clear cache"); active jobs keep running.
+    pub fn clear_cache(&mut self) {
+        self.cache.clear();
+    }
+
+    /// Submits a job that builds `graph`'s target, starting at `start` (not before now).
+    pub fn submit(&mut self, name: &str, graph: &Graph, options: JobOptions, start: Time) -> JobId {
+        let vertices = graph
+            .vertices()
+            .iter()
+            .map(|v| LoadVertex {
+                digest: v.digest.clone(),
+                name: v.name.clone(),
+                op: v.op.clone(),
+                inputs: v
+                    .inputs
+                    .iter()
+                    .map(|i| (i.vertex.index(), i.index))
+                    .collect(),
+                ignore_cache: v.metadata.ignore_cache
+                    || options.no_cache
+                    || options.no_cache_for.contains(&v.digest),
+                progress_group: v.metadata.progress_group.as_ref().map(|g| ProgressGroup {
+                    id: g.id.clone(),
+                    name: g.name.clone(),
+                    weak: g.weak,
+                }),
+            })
+            .collect();
+        let t = graph.target();
+        let id = JobId(self.jobs.len() as u32);
+        self.jobs.push(JobData {
+            name: name.to_string(),
+            graph_target: Some((graph.vertex(t.vertex).digest.clone(), t.index)),
+            options,
+            build_pipe: None,
+            closed: false,
+            outcome: None,
+            vertices,
+        });
+        let _ = VertexId(0);
+        self.at(start.max(self.now), Timed::Start(id));
+        id
+    }
+
+    /// Runs until nothing is left to do: every submitted job has returned.
+    pub fn run(&mut self) {
+        loop {
+            while let Some(e) = self.queue.pop_front() {
+                self.queued.remove(&e);
+                self.dispatch(e);
+            }
+            // Everything due at the next instant happens before the scheduler runs again:
+            // functions finish on their own goroutines while the scheduler is busy.
+            // A job starting at the same instant arrives after that wave, before the scheduler
+            // reacts to it (its load holds the solver lock the scheduler needs).
+            let Some(std::cmp::Reverse((t, class, _, ev))) = self.timed.pop() else {
+                break;
+            };
+            self.now = self.now.max(t);
+            self.fire(ev);
+            let mut had_work = class == 0;
+            while let Some(std::cmp::Reverse((t2, c2, _, _))) = self.timed.peek() {
+                if *t2 != t || (*c2 != 0 && !had_work) {
+                    break;
+                }
+                had_work |= *c2 == 0;
+                let Some(std::cmp::Reverse((_, _, _, ev))) = self.timed.pop() else {
+                    break;
+                };
+                self.fire(ev);
+            }
+        }
+    }
+
+    /// How `job` ended (after [`Solver::run`]).
+    pub fn outcome(&self, job: JobId) -> Option<&JobOutcome> {
+        self.jobs
+            .get(job.0 as usize)
+            .and_then(|j| j.outcome.as_ref())
+    }
+
+    /// Schedules `ev` at `t`. At one instant, job starts come after everything else that is
+    /// due: a job submitted beside a running one loads once the running one's instantaneous work
+    /// (its roots' cache maps) is done, as a second goroutine would arrive a moment later.
+    pub(crate) fn at(&mut self, t: Time, ev: Timed) {
+        self.seq += 1;
+        let class = u8::from(matches!(ev, Timed::Start(_)));
+        self.timed.push(std::cmp::Reverse((t, class, self.seq, ev)));
+    }
+
+    pub(crate) fn emit(&mut self, kind: EventKind) {
+        self.log.push(Event {
+            time: self.now,
+            kind,
+        });
+    }
+
+    pub(crate) fn new_progress_id(&mut self) -> u64 {
+        self.next_progress += 1;
+        self.next_progress
+    }
+
+    /// Writes the state's current record through its multiwriter.
+    pub(crate) fn write_progress(&mut self, s: StateId, pid: u64) {
+        let record = self.states[s.0 as usize].client.clone();
+        self.write_item(s, pid, record);
+    }
+
+    /// `MultiWriter.Write`: remember the item, pass it to every writer (jobs, and the
+    /// multiwriters of states merged into this one).
+    fn write_item(&mut self, s: StateId, pid: u64, record: ClientVertex) {
+        let mut jobs = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![s];
+        while let Some(st) = stack.pop() {
+            if !seen.insert(st) {
+                continue;
+            }
+            let data = &mut self.states[st.0 as usize];
+            data.history.push((pid, record.clone()));
+            for w in &data.writers {
+                match *w {
+                    Writer::Job(j) => {
+                        jobs.insert(j);
+                    }
+                    Writer::State(s2) => stack.push(s2),
+                }
+            }
+        }
+        for j in jobs {
+            if !self.jobs[j.0 as usize].closed {
+                self.emit(EventKind::Progress {
+                    job: j,
+                    id: pid,
+                    vertex: record.clone(),
+                });
+            }
+        }
+    }
+
+    /// `MultiWriter.Add`: the new writer first receives everything written so far.
+    pub(crate) fn add_writer(&mut self, s: StateId, w: Writer) {
+        if self.states[s.0 as usize].writers.contains(&w) {
+            return;
+        }
+        let history = self.states[s.0 as usize].history.clone();
+        for (pid, record) in history {
+            match w {
+                Writer::Job(j) => {
+                    if !self.jobs[j.0 as usize].closed {
+                        self.emit(EventKind::Progress {
+                            job: j,
+                            id: pid,
+                            vertex: record,
+                        });
+                    }
+                }
+                Writer::State(s2) => self.write_item(s2, pid, record),
+            }
+        }
+        self.states[s.0 as usize].writers.push(w);
+    }
+
+    /// `notifyStarted`: a new interval on the state's record.
+    pub(crate) fn notify_started(&mut self, s: StateId, cached: bool) -> u64 {
+        let now = self.now;
+        let c = &mut self.states[s.0 as usize].client;
+        c.started = Some(now);
+        c.completed = None;
+        c.cached = cached;
+        let pid = self.new_progress_id();
+        self.write_progress(s, pid);
+        pid
+    }
+
+    /// The completion half of `notifyStarted`.
+    pub(crate) fn notify_completed(
+        &mut self,
+        s: StateId,
+        pid: u64,
+        err: Option<&SimError>,
+        cached: bool,
+    ) {
+        let now = self.now;
+        let c = &mut self.states[s.0 as usize].client;
+        c.completed = Some(now);
+        c.cached = cached;
+        c.error = err.map(|e| e.message.clone()).unwrap_or_default();
+        self.write_progress(s, pid);
+    }
+
+    /// Loads a job's vertices into the active graph (`Solver.loadUnlocked`) and returns the
+    /// target's state.
+    pub(crate) fn load_job(&mut self, job: JobId) -> Option<StateId> {
+        let vertices = self.jobs[job.0 as usize].vertices.clone();
+        let (target_digest, _) = self.jobs[job.0 as usize].graph_target.clone()?;
+        let target = vertices.iter().position(|v| v.digest == target_digest)?;
+        let mut loaded: Vec<Option<StateId>> = vec![None; vertices.len()];
+        // Depth first from the target, inputs in order, as the Go recursion does.
+        let mut stack: Vec<(usize, usize)> = vec![(target, 0)];
+        while let Some(&mut (v, ref mut next)) = stack.last_mut() {
+            if let Some(&(inp, _)) = vertices[v].inputs.get(*next) {
+                *next += 1;
+                if loaded[inp].is_none() && !stack.iter().any(|(s, _)| *s == inp) {
+                    stack.push((inp, 0));
+                }
+                continue;
+            }
+            stack.pop();
+            if loaded[v].is_some() {
+                continue;
+            }
+            let inputs: Vec<(Digest, i64)> = vertices[v]
+                .inputs
+                .iter()
+                .map(|&(i, idx)| {
+                    (
+                        loaded[i]
+                            .map(|s| self.states[s.0 as usize].digest.clone())
+                            .unwrap_or_default(),
+                        idx,
+                    )
+                })
+                .collect();
+            let st = self.load_vertex(&vertices[v], inputs, job);
+            loaded[v] = Some(st);
+        }
+        loaded[target]
+    }
+
+    fn load_vertex(&mut self, v: &LoadVertex, inputs: Vec<(Digest, i64)>, job: JobId) -> StateId {
+        let dgst = v.digest.clone();
+        let alt = Digest::of(format!("{dgst}-ignorecache").as_bytes());
+        let st = if let Some(&st) = self.actives.get(&alt) {
+            st
+        } else {
+            let mut key = dgst.clone();
+            if let Some(&existing) = self.actives.get(&dgst) {
+                if !self.states[existing.0 as usize].ignore_cache && v.ignore_cache {
+                    key = alt;
+                }
+            }
+            match self.actives.get(&key) {
+                Some(&st) => st,
+                None => {
+                    let client = ClientVertex {
+                        digest: key.clone(),
+                        inputs: inputs.iter().map(|(d, _)| d.clone()).collect(),
+                        name: v.name.clone(),
+                        started: None,
+                        completed: None,
+                        cached: false,
+                        error: String::new(),
+                        progress_group: v.progress_group.clone(),
+                    };
+                    let st = StateId(self.states.len() as u32);
+                    self.states.push(StateData {
+                        digest: key.clone(),
+                        name: v.name.clone(),
+                        op: v.op.clone(),
+                        inputs,
+                        ignore_cache: v.ignore_cache,
+                        jobs: BTreeSet::new(),
+                        attached: BTreeSet::new(),
+                        writers: Vec::new(),
+                        history: Vec::new(),
+                        client,
+                        edges: BTreeMap::new(),
+                        alive: true,
+                        cache_res: Vec::new(),
+                        cache_done: false,
+                        cache_err: None,
+                        exec_done: false,
+                        exec_res: None,
+                        exec_err: None,
+                        slow_res: BTreeMap::new(),
+                        flight_cache_map: BTreeMap::new(),
+                        flight_exec: None,
+                    });
+                    self.actives.insert(key, st);
+                    st
+                }
+            }
+        };
+        self.states[st.0 as usize].jobs.insert(job);
+        // connectProgressFromState: every job of the state not yet attached gets a snapshot.
+        let jobs: Vec<JobId> = self.states[st.0 as usize].jobs.iter().copied().collect();
+        for j in jobs {
+            if self.states[st.0 as usize].attached.insert(j) {
+                self.add_writer(st, Writer::Job(j));
+                let record = self.states[st.0 as usize].client.clone();
+                let pid = self.new_progress_id();
+                if !self.jobs[j.0 as usize].closed {
+                    self.emit(EventKind::Progress {
+                        job: j,
+                        id: pid,
+                        vertex: record,
+                    });
+                }
+            }
+        }
+        st
+    }
+
+    /// `Job.Discard`: the job leaves every state; states left with no job are released.
+    pub(crate) fn discard(&mut self, job: JobId) {
+        let mut keys: Vec<(Digest, StateId)> =
+            self.actives.iter().map(|(d, s)| (d.clone(), *s)).collect();
+        keys.sort();
+        for (d, s) in keys {
+            let data = &mut self.states[s.0 as usize];
+            data.attached.remove(&job);
+            if data.jobs.remove(&job) && data.jobs.is_empty() {
+                data.alive = false;
+                let edges: Vec<EdgeId> = data.edges.values().copied().collect();
+                self.actives.remove(&d);
+                for e in edges {
+                    let e = self.owner_of(e);
+                    self.release_edge(e);
+                }
+            }
+        }
+    }
+
+    fn release_edge(&mut self, e: EdgeId) {
+        let data = &mut self.edges[e.0 as usize];
+        if data.releaser_count > 0 {
+            data.releaser_count -= 1;
+            return;
+        }
+        self.index.release(e);
+    }
+
+    pub(crate) fn owner_of(&self, mut e: EdgeId) -> EdgeId {
+        while let Some(o) = self.edges[e.0 as usize].owner {
+            e = o;
+        }
+        e
+    }
+
+    /// `state.getEdge(index)`: the edge for an output, following merges.
+    pub(crate) fn state_edge(&mut self, s: StateId, index: i64) -> EdgeId {
+        if let Some(&e) = self.states[s.0 as usize].edges.get(&index) {
+            return self.owner_of(e);
+        }
+        let e = self.new_edge(s, index);
+        self.states[s.0 as usize].edges.insert(index, e);
+        e
+    }
+
+    pub(crate) fn new_edge(&mut self, s: StateId, index: i64) -> EdgeId {
+        self.edges.push(EdgeData {
+            state_id: s,
+            index,
+            st: EdgeState::default(),
+            dep_requests: BTreeMap::new(),
+            deps: Vec::new(),
+            deps_init: false,
+            cache_map_req: None,
+            cache_map_done: false,
+            cache_map_index: 0,
+            cache_map_digests: Vec::new(),
+            exec_req: None,
+            exec_cache_load: false,
+            err: None,
+            cache_records: BTreeMap::new(),
+            cache_records_loaded: BTreeSet::new(),
+            key_map: BTreeSet::new(),
+            no_cache_match_possible: false,
+            all_deps_completed_cache_fast: false,
+            all_deps_completed_cache_slow: false,
+            all_deps_state_cache_slow: false,
+            all_deps_completed: false,
+            has_active_outgoing: false,
+            releaser_count: 0,
+            owner: None,
+            keys_did_change: false,
+            failed_once: false,
+        });
+        EdgeId((self.edges.len() - 1) as u32)
+    }
+
+    /// The edge for an input `(digest, index)` of a vertex: `Solver.getEdge`.
+    pub(crate) fn input_edge(&mut self, digest: &Digest, index: i64) -> Option<EdgeId> {
+        let s = *self.actives.get(digest)?;
+        Some(self.state_edge(s, index))
+    }
+
+    /// Outcomes of every job, in submission order.
+    pub fn outcomes(&self) -> Vec<Option<JobOutcome>> {
+        self.jobs.iter().map(|j| j.outcome.clone()).collect()
+    }
+
+    /// The job's name as submitted.
+    pub fn job_name(&self, job: JobId) -> &str {
+        &self.jobs[job.0 as usize].name
+    }
+}

@@ -1,0 +1,241 @@
+//! Stubbed ops: what each vertex's `CacheMap` and `Exec` return, and how long they take on the
+//! virtual clock. Nothing runs; the model decides.
+//!
+//! Three variants:
+//! * [`Variant::Plain`] and [`Variant::Content`] are, exactly, the two stub contracts the oracle
+//!   traces were recorded with (`../shared/oracle/README.md` §3.2);
+//! * [`Variant::Default`] makes a believable build: sources take longer than file ops, execs vary
+//!   deterministically with the digest and a seed, execs print a line or two.
+
+use std::collections::BTreeMap;
+
+use crate::graph::OpKind;
+use crate::llb::{encode_op, pb, Digest};
+
+use super::Time;
+
+/// One millisecond on the virtual clock (which counts nanoseconds).
+pub const MS: Time = 1_000_000;
+
+/// The cache map an op returns (`solver.CacheMap`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheMap {
+    /// The op's cache digest.
+    pub digest: String,
+    /// One entry per input.
+    pub deps: Vec<CacheMapDep>,
+}
+
+/// One input's entry in a [`CacheMap`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CacheMapDep {
+    /// Selector digest, or "".
+    pub selector: String,
+    /// Whether a content-based key (`ComputeDigestFunc`) is computed from the input's result.
+    pub content: bool,
+    /// Whether a `PreprocessFunc` runs on the input's result.
+    pub preprocess: bool,
+}
+
+/// Which stub contract to follow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    /// A believable build with varied durations and logs.
+    #[default]
+    Default,
+    /// The oracle's `plain` contract: cache digest = vertex digest, no content keys.
+    Plain,
+    /// The oracle's `content` contract: cache digest ignores inputs; exec and file ops hash
+    /// their inputs' results.
+    Content,
+}
+
+impl Variant {
+    /// Parses `default`, `plain` or `content`.
+    pub fn parse(s: &str) -> Option<Variant> {
+        match s {
+            "default" => Some(Variant::Default),
+            "plain" => Some(Variant::Plain),
+            "content" => Some(Variant::Content),
+            _ => None,
+        }
+    }
+}
+
+/// What a vertex is, as the op model sees it.
+#[derive(Clone, Debug)]
+pub struct OpInfo<'a> {
+    /// The vertex digest the solver uses (`v.Digest()`).
+    pub digest: &'a Digest,
+    /// The op.
+    pub op: &'a pb::Op,
+}
+
+/// How an exec goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecPlan {
+    /// Time from start to finish when not cancelled.
+    pub duration: Time,
+    /// The result IDs, or the error message.
+    pub outcome: Result<Vec<String>, String>,
+    /// Time the op keeps running after its context is cancelled.
+    pub cancel_delay: Time,
+    /// Lines the op prints (stdout).
+    pub logs: Vec<String>,
+}
+
+/// The stub ops, with their scenario controls.
+#[derive(Clone, Debug, Default)]
+pub struct StubOps {
+    /// The contract.
+    pub variant: Variant,
+    /// Seed for the default variant's durations.
+    pub seed: u64,
+    /// Vertices whose exec fails, with the message.
+    pub fail: BTreeMap<Digest, String>,
+    /// Vertices whose exec takes this long instead.
+    pub long: BTreeMap<Digest, Time>,
+    /// How long a cancelled op keeps running (the oracle's `e_cancel_slowstop`: 300 ms).
+    pub cancel_delay: Time,
+}
+
+/// The oracle's injected failure message.
+pub const INJECTED_FAILURE: &str = "oracle stub: injected exec failure";
+
+impl StubOps {
+    /// Stubs following `variant`.
+    pub fn new(variant: Variant) -> StubOps {
+        StubOps {
+            variant,
+            ..StubOps::default()
+        }
+    }
+
+    /// `Op.CacheMap` (always `done`).
+    pub fn cache_map(&self, v: &OpInfo<'_>) -> CacheMap {
+        let n = v.op.inputs.len();
+        match self.variant {
+            Variant::Plain => CacheMap {
+                digest: v.digest.to_string(),
+                deps: vec![CacheMapDep::default(); n],
+            },
+            Variant::Content | Variant::Default => {
+                let mut body = v.op.clone();
+                body.inputs.clear();
+                let mut bytes = b"oracle-cachemap:".to_vec();
+                bytes.extend(encode_op(&body));
+                let hashed = matches!(OpKind::of(v.op), OpKind::Exec | OpKind::File);
+                let deps = (0..n).map(|_| CacheMapDep {
+                    content: hashed,
+                    ..CacheMapDep::default()
+                });
+                CacheMap {
+                    digest: Digest::of(&bytes).to_string(),
+                    deps: if hashed {
+                        deps.collect()
+                    } else {
+                        vec![CacheMapDep::default(); n]
+                    },
+                }
+            }
+        }
+    }
+
+    /// How long computing the cache map takes.
+    pub fn cache_map_duration(&self, v: &OpInfo<'_>) -> Time {
+        match (self.variant, OpKind::of(v.op)) {
+            // Resolving an image or listing a context takes a moment in a real build.
+            (Variant::Default, OpKind::Source) => (50 + self.spread(v.digest, 150)) * MS,
+            _ => 0,
+        }
+    }
+
+    /// The content digest of a result (`ComputeDigestFunc`).
+    pub fn content_digest(&self, result_id: &str) -> String {
+        Digest::of(format!("oracle-content:{result_id}").as_bytes()).to_string()
+    }
+
+    /// Number of outputs an exec of `op` produces.
+    pub fn num_outputs(op: &pb::Op) -> usize {
+        let n = match &op.op {
+            Some(pb::OpKind::Exec(e)) => e.mounts.iter().filter(|m| m.output >= 0).count(),
+            Some(pb::OpKind::File(f)) => f.actions.iter().filter(|a| a.output >= 0).count(),
+            _ => 1,
+        };
+        n.max(1)
+    }
+
+    /// `Op.Exec`.
+    pub fn exec(&self, v: &OpInfo<'_>) -> ExecPlan {
+        let n = StubOps::num_outputs(v.op);
+        let ids: Vec<String> = match (&v.op.op, self.variant) {
+            (Some(pb::OpKind::Source(s)), Variant::Content) => (0..n)
+                .map(|i| format!("src:{}#{i}", s.identifier))
+                .collect(),
+            _ => (0..n).map(|i| format!("{}#{i}", v.digest)).collect(),
+        };
+        let base = match self.variant {
+            Variant::Plain | Variant::Content => 5 * MS,
+            Variant::Default => self.default_duration(v),
+        };
+        let duration = self.long.get(v.digest).copied().unwrap_or(base);
+        let outcome = match self.fail.get(v.digest) {
+            Some(msg) => Err(msg.clone()),
+            None => Ok(ids),
+        };
+        let logs = match (self.variant, &v.op.op) {
+            (Variant::Default, Some(pb::OpKind::Exec(e))) => {
+                let cmd = e
+                    .meta
+                    .as_ref()
+                    .map(|m| m.args.join(" "))
+                    .unwrap_or_default();
+                let mut lines = vec![format!("+ {}", truncate(&cmd, 100))];
+                if self.spread(v.digest, 2) == 1 {
+                    lines.push("done".to_string());
+                }
+                lines
+            }
+            _ => Vec::new(),
+        };
+        ExecPlan {
+            duration,
+            outcome,
+            cancel_delay: self.cancel_delay,
+            logs,
+        }
+    }
+
+    fn default_duration(&self, v: &OpInfo<'_>) -> Time {
+        let (lo, spread) = match OpKind::of(v.op) {
+            OpKind::Source => (400, 1600),
+            OpKind::Exec => (300, 4700),
+            OpKind::File => (20, 180),
+            OpKind::Merge | OpKind::Diff | OpKind::Passthrough => (5, 25),
+            OpKind::Build | OpKind::Unknown => (100, 400),
+        };
+        (lo + self.spread(v.digest, spread)) * MS
+    }
+
+    /// A number in `0..n` fixed by the digest and the seed.
+    fn spread(&self, digest: &Digest, n: u64) -> u64 {
+        let h = Digest::of(format!("{}:{}", self.seed, digest).as_bytes());
+        let hex = h.as_str().strip_prefix("sha256:").unwrap_or(h.as_str());
+        let x = u64::from_str_radix(hex.get(..15).unwrap_or("0"), 16).unwrap_or(0);
+        if n == 0 {
+            0
+        } else {
+            x % n
+        }
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(n).collect();
+        format!("{cut}…")
+    }
+}

@@ -1,0 +1,794 @@
+//! The scheduler loop and what it drives: request pipes between edges, the functions an edge
+//! runs asynchronously (cache map, exec, cache load, content hash, postpone) with `sharedOp`'s
+//! flight control, job start, cancellation and completion. Port of `scheduler.go`,
+//! `internal/pipe` and the `sharedOp` half of `jobs.go`.
+
+use super::ops::OpInfo;
+use super::*;
+
+impl Solver {
+    /// `scheduler.signal`: queue an edge for dispatch (once).
+    pub(crate) fn signal(&mut self, e: EdgeId) {
+        if self.queued.insert(e) {
+            self.queue.push_back(e);
+        }
+    }
+
+    /// `scheduler.newPipe`: a request from `from` (or from a job's build) to `target`.
+    pub(crate) fn new_pipe(
+        &mut self,
+        target: EdgeId,
+        from: Option<EdgeId>,
+        req: EdgeRequest,
+    ) -> PipeId {
+        let p = PipeId(self.pipes.len() as u32);
+        self.pipes.push(PipeData {
+            target: Some(target),
+            from,
+            request: Some(req),
+            canceled: false,
+            send: PipeStatus::default(),
+            sent: 0,
+            recv: PipeStatus::default(),
+            received: 0,
+            task: None,
+            build_job: None,
+        });
+        self.signal(target);
+        if let Some(f) = from {
+            self.outgoing.entry(f).or_default().push(p);
+        }
+        self.incoming.entry(target).or_default().push(p);
+        p
+    }
+
+    /// `scheduler.newRequestWithFunc`: `from` runs `kind` asynchronously.
+    pub(crate) fn new_func(&mut self, from: EdgeId, kind: TaskKind) -> PipeId {
+        let p = PipeId(self.pipes.len() as u32);
+        let t = TaskId(self.tasks.len() as u32);
+        self.pipes.push(PipeData {
+            target: None,
+            from: Some(from),
+            request: None,
+            canceled: false,
+            send: PipeStatus::default(),
+            sent: 0,
+            recv: PipeStatus::default(),
+            received: 0,
+            task: Some(t),
+            build_job: None,
+        });
+        self.tasks.push(Task {
+            pipe: p,
+            edge: Some(from),
+            kind,
+            canceled: false,
+            done: false,
+            flight: None,
+        });
+        self.outgoing.entry(from).or_default().push(p);
+        self.start_task(t);
+        p
+    }
+
+    /// `Receiver.Receive`: whether a new value arrived since the last call.
+    pub(crate) fn receive(&mut self, p: PipeId) -> bool {
+        let pipe = &mut self.pipes[p.0 as usize];
+        if pipe.sent == pipe.received {
+            return false;
+        }
+        pipe.recv = pipe.send.clone();
+        pipe.received = pipe.sent;
+        true
+    }
+
+    /// `Sender.Update`: a partial answer.
+    pub(crate) fn update_pipe(&mut self, p: PipeId, value: Value) {
+        let pipe = &mut self.pipes[p.0 as usize];
+        pipe.send.value = value;
+        pipe.sent += 1;
+        self.on_send(p);
+    }
+
+    /// `Sender.Finalize`: the answer.
+    pub(crate) fn finalize_pipe(&mut self, p: PipeId, value: Value, err: Option<SimError>) {
+        let pipe = &mut self.pipes[p.0 as usize];
+        if pipe.send.completed {
+            return;
+        }
+        pipe.send.canceled = err.as_ref().is_some_and(|e| e.canceled) && pipe.canceled;
+        pipe.send.value = value;
+        pipe.send.err = err;
+        pipe.send.completed = true;
+        pipe.sent += 1;
+        self.on_send(p);
+    }
+
+    fn on_send(&mut self, p: PipeId) {
+        let pipe = &self.pipes[p.0 as usize];
+        if let Some(from) = pipe.from {
+            self.signal(from);
+        } else if let Some(job) = pipe.build_job {
+            self.receive(p);
+            if self.pipes[p.0 as usize].recv.completed {
+                self.finish_job(job, p);
+            }
+        }
+    }
+
+    /// `Receiver.Cancel`.
+    pub(crate) fn cancel_pipe(&mut self, p: PipeId) {
+        let pipe = &mut self.pipes[p.0 as usize];
+        if pipe.canceled {
+            return;
+        }
+        pipe.canceled = true;
+        if let Some(t) = pipe.task {
+            self.cancel_task(t);
+        } else if let Some(target) = pipe.target {
+            self.signal(target);
+        }
+    }
+
+    /// `scheduler.dispatch`.
+    pub(crate) fn dispatch(&mut self, e: EdgeId) {
+        let inc: Vec<PipeId> = self.incoming.get(&e).cloned().unwrap_or_default();
+        let out: Vec<PipeId> = self.outgoing.get(&e).cloned().unwrap_or_default();
+        self.edges[e.0 as usize].has_active_outgoing = false;
+        let mut updates = Vec::new();
+        for &p in &out {
+            if self.receive(p) {
+                updates.push(p);
+            }
+            if !self.pipes[p.0 as usize].recv.completed {
+                self.edges[e.0 as usize].has_active_outgoing = true;
+            }
+        }
+
+        self.unpark(e, &inc, &updates, &out);
+
+        let open_in: Vec<PipeId> = self
+            .incoming
+            .get(&e)
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|p| !self.pipes[p.0 as usize].send.completed)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if open_in.is_empty() {
+            self.incoming.remove(&e);
+        } else {
+            self.incoming.insert(e, open_in.clone());
+        }
+        let open_out: Vec<PipeId> = self
+            .outgoing
+            .get(&e)
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|p| !self.pipes[p.0 as usize].recv.completed)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if open_out.is_empty() {
+            self.outgoing.remove(&e);
+        } else {
+            self.outgoing.insert(e, open_out.clone());
+        }
+
+        if self.edges[e.0 as usize].keys_did_change {
+            if let Some(k) = self.current_index_key(e) {
+                if let Some(orig) = self.index_load_or_store(k, e) {
+                    if !self.is_dep(e, orig) && !self.is_dep(orig, e) {
+                        let (mut dest, mut src) = (orig, e);
+                        if self.has_owner(orig, e) {
+                            std::mem::swap(&mut dest, &mut src);
+                        }
+                        if self.merge_to(dest, src) {
+                            self.set_edge(src, dest);
+                        }
+                    }
+                }
+            }
+            self.edges[e.0 as usize].keys_did_change = false;
+        }
+
+        if !open_in.is_empty() && open_out.is_empty() {
+            self.mark_failed(e, SimError::new("buildkit scheduler error: return leaving incoming open. Please report this with BUILDKIT_SCHEDULER_DEBUG=1"));
+        }
+        if open_in.is_empty() && !open_out.is_empty() {
+            self.mark_failed(e, SimError::new("buildkit scheduler error: return leaving outgoing open. Please report this with BUILDKIT_SCHEDULER_DEBUG=1"));
+        }
+    }
+
+    /// `scheduler.mergeTo`.
+    fn merge_to(&mut self, target: EdgeId, src: EdgeId) -> bool {
+        let t_ignore = self.states[self.edges[target.0 as usize].state_id.0 as usize].ignore_cache;
+        let s_ignore = self.states[self.edges[src.0 as usize].state_id.0 as usize].ignore_cache;
+        if !t_ignore && s_ignore {
+            return false;
+        }
+        for p in self.incoming.remove(&src).unwrap_or_default() {
+            self.pipes[p.0 as usize].target = Some(target);
+            self.incoming.entry(target).or_default().push(p);
+        }
+        for p in self.outgoing.remove(&src).unwrap_or_default() {
+            self.pipes[p.0 as usize].from = Some(target);
+            self.outgoing.entry(target).or_default().push(p);
+            self.cancel_pipe(p);
+        }
+        self.signal(target);
+        let from = self.states[self.edges[src.0 as usize].state_id.0 as usize]
+            .digest
+            .clone();
+        let into = self.states[self.edges[target.0 as usize].state_id.0 as usize]
+            .digest
+            .clone();
+        self.emit(EventKind::Merge { from, into });
+        true
+    }
+
+    /// `Solver.setEdge`: `src`'s state hands its output over to `target`.
+    fn set_edge(&mut self, src: EdgeId, target: EdgeId) {
+        let s = self.edges[src.0 as usize].state_id;
+        let index = self.edges[src.0 as usize].index;
+        let t_state = self.edges[target.0 as usize].state_id;
+        if !self.states[s.0 as usize].alive {
+            return;
+        }
+        let e = match self.states[s.0 as usize].edges.get(&index) {
+            Some(&e) => {
+                let e = self.owner_of(e);
+                if e == target {
+                    return;
+                }
+                e
+            }
+            None => {
+                let e = self.new_edge(s, index);
+                self.states[s.0 as usize].edges.insert(index, e);
+                e
+            }
+        };
+        // takeOwnership
+        let extra = self.edges[e.0 as usize].releaser_count + 1;
+        self.edges[target.0 as usize].releaser_count += extra;
+        self.edges[e.0 as usize].owner = Some(target);
+        self.index.release(e);
+        if self.states[t_state.0 as usize].alive {
+            let mut memo = BTreeSet::new();
+            self.add_jobs(t_state, s, &mut memo);
+            self.add_writer(t_state, Writer::State(s));
+        }
+    }
+
+    /// `state.addJobs`: `target` and its inputs (and the edges they were merged into) get the
+    /// jobs of `src`.
+    fn add_jobs(&mut self, target: StateId, src: StateId, memo: &mut BTreeSet<StateId>) {
+        if !memo.insert(target) {
+            return;
+        }
+        let jobs: Vec<JobId> = self.states[src.0 as usize].jobs.iter().copied().collect();
+        self.states[target.0 as usize].jobs.extend(jobs);
+        let inputs = self.states[target.0 as usize].inputs.clone();
+        for (d, index) in inputs {
+            let Some(&is) = self.actives.get(&d) else {
+                continue;
+            };
+            self.add_jobs(is, src, memo);
+            let merged = self.state_edge(is, index);
+            let ms = self.edges[merged.0 as usize].state_id;
+            if self.states[ms.0 as usize].digest != d {
+                self.add_jobs(ms, src, memo);
+            }
+        }
+    }
+
+    /// `Solver.hasOwner(target, owner)`: whether `target`'s state has edges owned, through
+    /// merges, by `owner`'s vertex.
+    fn has_owner(&self, target: EdgeId, owner: EdgeId) -> bool {
+        let owner_digest = &self.states[self.edges[owner.0 as usize].state_id.0 as usize].digest;
+        let st = self.edges[target.0 as usize].state_id;
+        let mut owners: Vec<EdgeId> = self.states[st.0 as usize]
+            .edges
+            .values()
+            .filter_map(|&e| self.edges[e.0 as usize].owner)
+            .collect();
+        let mut guard = 0;
+        while !owners.is_empty() && guard < self.edges.len() + 1 {
+            guard += 1;
+            let mut next = Vec::new();
+            for e in owners {
+                let st = self.edges[e.0 as usize].state_id;
+                if &self.states[st.0 as usize].digest == owner_digest {
+                    return true;
+                }
+                next.extend(
+                    self.states[st.0 as usize]
+                        .edges
+                        .values()
+                        .filter_map(|&e| self.edges[e.0 as usize].owner),
+                );
+            }
+            owners = next;
+        }
+        false
+    }
+
+    /// `isDep`: whether `a`'s vertex is `b`'s vertex or depends on it.
+    pub(crate) fn is_dep(&self, a: EdgeId, b: EdgeId) -> bool {
+        let target = &self.states[self.edges[b.0 as usize].state_id.0 as usize].digest;
+        let start = &self.states[self.edges[a.0 as usize].state_id.0 as usize].digest;
+        let mut stack = vec![start.clone()];
+        let mut seen = BTreeSet::new();
+        while let Some(d) = stack.pop() {
+            if &d == target {
+                return true;
+            }
+            if !seen.insert(d.clone()) {
+                continue;
+            }
+            if let Some(&s) = self.actives.get(&d) {
+                stack.extend(
+                    self.states[s.0 as usize]
+                        .inputs
+                        .iter()
+                        .map(|(d, _)| d.clone()),
+                );
+            }
+        }
+        false
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Jobs
+
+    pub(crate) fn fire(&mut self, ev: Timed) {
+        match ev {
+            Timed::Task(t) => self.complete_task(t),
+            Timed::Flight(f, generation) => {
+                if self.flights[f.0 as usize].generation == generation {
+                    self.complete_flight(f);
+                }
+            }
+            Timed::Waiter(t) => {
+                if !self.tasks[t.0 as usize].done {
+                    self.finish_task(t, Value::None, Some(SimError::canceled()));
+                }
+            }
+            Timed::Cancel(job) => {
+                let data = &self.jobs[job.0 as usize];
+                if data.outcome.is_none() {
+                    if let Some(p) = data.build_pipe {
+                        self.emit(EventKind::JobCancel { job });
+                        self.cancel_pipe(p);
+                    }
+                }
+            }
+            Timed::Start(job) => self.start_job(job),
+        }
+    }
+
+    fn start_job(&mut self, job: JobId) {
+        if let Some(CancelAt::Time(t)) = self.jobs[job.0 as usize].options.cancel.clone() {
+            self.at(t.max(self.now), Timed::Cancel(job));
+        }
+        let Some(target) = self.load_job(job) else {
+            let now = self.now;
+            self.jobs[job.0 as usize].outcome = Some(JobOutcome {
+                result: None,
+                error: Some("invalid target".into()),
+                finished: now,
+            });
+            return;
+        };
+        let index = self.jobs[job.0 as usize]
+            .graph_target
+            .as_ref()
+            .map(|t| t.1)
+            .unwrap_or(0);
+        let e = self.state_edge(target, index);
+        let p = self.new_pipe(
+            e,
+            None,
+            EdgeRequest {
+                desired: Status::Complete,
+                current: EdgeState::default(),
+                current_keys: 0,
+            },
+        );
+        self.pipes[p.0 as usize].build_job = Some(job);
+        self.jobs[job.0 as usize].build_pipe = Some(p);
+    }
+
+    /// The build returned: close the job's progress, then discard it.
+    fn finish_job(&mut self, job: JobId, p: PipeId) {
+        if self.jobs[job.0 as usize].outcome.is_some() {
+            return;
+        }
+        let status = self.pipes[p.0 as usize].recv.clone();
+        let (result, error) = match (&status.err, &status.value) {
+            (Some(e), _) => (None, Some(e.message.clone())),
+            (None, Value::Edge(e)) => {
+                let r = self.edges[e.0 as usize]
+                    .st
+                    .result
+                    .map(|r| self.results[r.0 as usize].id.clone());
+                (r, None)
+            }
+            _ => (None, None),
+        };
+        let now = self.now;
+        self.emit(EventKind::JobDone {
+            job,
+            error: error.clone(),
+        });
+        self.jobs[job.0 as usize].outcome = Some(JobOutcome {
+            result,
+            error,
+            finished: now,
+        });
+        self.jobs[job.0 as usize].closed = true;
+        self.discard(job);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Tasks: the functions behind function pipes.
+
+    fn start_task(&mut self, t: TaskId) {
+        let task = self.tasks[t.0 as usize].clone();
+        let Some(e) = task.edge else { return };
+        let s = self.edges[e.0 as usize].state_id;
+        match task.kind {
+            TaskKind::Postpone | TaskKind::Fail(_) | TaskKind::Slow { .. } => {
+                self.at(self.now, Timed::Task(t))
+            }
+            TaskKind::Load { .. } => {
+                let pid = self.notify_started(s, true);
+                self.tasks[t.0 as usize].flight = None;
+                self.load_progress.insert(t, pid);
+                self.at(self.now, Timed::Task(t));
+            }
+            TaskKind::CacheMap { index } => {
+                let st = &self.states[s.0 as usize];
+                if (st.cache_done && !st.cache_res.is_empty())
+                    || index < st.cache_res.len()
+                    || st.cache_err.is_some()
+                {
+                    self.at(self.now, Timed::Task(t));
+                    return;
+                }
+                let f = match st.flight_cache_map.get(&index) {
+                    Some(&f) => f,
+                    None => {
+                        let f = self.new_flight(s, FlightKind::CacheMap(index));
+                        self.states[s.0 as usize].flight_cache_map.insert(index, f);
+                        if self.states[s.0 as usize].inputs.is_empty() {
+                            let pid = self.notify_started(s, false);
+                            self.flights[f.0 as usize].progress = Some(pid);
+                        }
+                        let info_op = self.states[s.0 as usize].op.clone();
+                        let digest = self.states[s.0 as usize].digest.clone();
+                        let info = OpInfo {
+                            digest: &digest,
+                            op: &info_op,
+                        };
+                        let cm = self.ops.cache_map(&info);
+                        let dur = self.ops.cache_map_duration(&info);
+                        self.cache_maps.push(cm);
+                        self.flights[f.0 as usize].cache_map =
+                            Some(CmId((self.cache_maps.len() - 1) as u32));
+                        self.at(self.now + dur, Timed::Flight(f, 0));
+                        f
+                    }
+                };
+                self.join_flight(f, t);
+            }
+            TaskKind::Exec { ref why, .. } => {
+                if self.states[s.0 as usize].exec_done {
+                    self.at(self.now, Timed::Task(t));
+                    return;
+                }
+                let f = match self.states[s.0 as usize].flight_exec {
+                    Some(f) => f,
+                    None => {
+                        let f = self.new_flight(s, FlightKind::Exec);
+                        self.states[s.0 as usize].flight_exec = Some(f);
+                        let digest = self.states[s.0 as usize].digest.clone();
+                        self.emit(EventKind::ExecStart {
+                            digest: digest.clone(),
+                            why: why.clone(),
+                        });
+                        let pid = self.notify_started(s, false);
+                        self.flights[f.0 as usize].progress = Some(pid);
+                        let op = self.states[s.0 as usize].op.clone();
+                        let plan = self.ops.exec(&OpInfo {
+                            digest: &digest,
+                            op: &op,
+                        });
+                        self.at(self.now + plan.duration, Timed::Flight(f, 0));
+                        self.flights[f.0 as usize].plan = Some(plan);
+                        // Scenario hook: cancel a job some time after this exec starts.
+                        for j in 0..self.jobs.len() {
+                            if let Some(CancelAt::AfterExecStart(d, delay)) =
+                                &self.jobs[j].options.cancel
+                            {
+                                if *d == digest && self.jobs[j].outcome.is_none() {
+                                    let when = self.now + delay;
+                                    self.at(when, Timed::Cancel(JobId(j as u32)));
+                                }
+                            }
+                        }
+                        f
+                    }
+                };
+                self.join_flight(f, t);
+            }
+        }
+    }
+
+    fn new_flight(&mut self, s: StateId, kind: FlightKind) -> FlightId {
+        self.flights.push(Flight {
+            state: s,
+            kind,
+            waiters: Vec::new(),
+            canceled: false,
+            done: false,
+            progress: None,
+            plan: None,
+            cache_map: None,
+            generation: 0,
+        });
+        FlightId((self.flights.len() - 1) as u32)
+    }
+
+    fn join_flight(&mut self, f: FlightId, t: TaskId) {
+        self.flights[f.0 as usize].waiters.push(t);
+        self.tasks[t.0 as usize].flight = Some(f);
+    }
+
+    /// The task's context is cancelled (its pipe's receiver cancelled the request).
+    fn cancel_task(&mut self, t: TaskId) {
+        if self.tasks[t.0 as usize].done || self.tasks[t.0 as usize].canceled {
+            return;
+        }
+        self.tasks[t.0 as usize].canceled = true;
+        let Some(f) = self.tasks[t.0 as usize].flight else {
+            return;
+        };
+        let all = self.flights[f.0 as usize]
+            .waiters
+            .iter()
+            .all(|w| self.tasks[w.0 as usize].canceled || self.tasks[w.0 as usize].done);
+        if !all {
+            // This waiter gives up at once; the others keep the work going.
+            self.at(self.now, Timed::Waiter(t));
+            return;
+        }
+        // Every waiter is gone: the shared context is cancelled and the op stops.
+        let flight = &mut self.flights[f.0 as usize];
+        if flight.canceled || flight.done {
+            return;
+        }
+        flight.canceled = true;
+        if flight.kind == FlightKind::Exec {
+            let delay = flight.plan.as_ref().map(|p| p.cancel_delay).unwrap_or(0);
+            flight.generation += 1;
+            let generation = flight.generation;
+            self.at(self.now + delay, Timed::Flight(f, generation));
+        }
+    }
+
+    /// A flight's work ends: memoise (unless cancelled), close the progress interval, answer the
+    /// waiters.
+    fn complete_flight(&mut self, f: FlightId) {
+        let flight = self.flights[f.0 as usize].clone();
+        if flight.done {
+            return;
+        }
+        self.flights[f.0 as usize].done = true;
+        let s = flight.state;
+        match flight.kind {
+            FlightKind::CacheMap(index) => {
+                self.states[s.0 as usize].flight_cache_map.remove(&index);
+                if let Some(cm) = flight.cache_map {
+                    self.states[s.0 as usize].cache_res.push(cm);
+                    self.states[s.0 as usize].cache_done = true;
+                    let digest = self.states[s.0 as usize].digest.clone();
+                    let cache_digest = self.cache_maps[cm.0 as usize].digest.clone();
+                    self.emit(EventKind::CacheMap {
+                        digest,
+                        cache_digest,
+                    });
+                }
+                if let Some(pid) = flight.progress {
+                    self.notify_completed(s, pid, None, false);
+                }
+            }
+            FlightKind::Exec => {
+                self.states[s.0 as usize].flight_exec = None;
+                let plan = flight.plan.clone();
+                let err = if flight.canceled {
+                    Some(SimError::canceled().wrap("context canceled"))
+                } else {
+                    match plan.as_ref().map(|p| &p.outcome) {
+                        Some(Ok(ids)) => {
+                            self.states[s.0 as usize].exec_res = Some(ids.clone());
+                            None
+                        }
+                        Some(Err(msg)) => Some(SimError::new(msg.clone())),
+                        None => Some(SimError::new("no plan")),
+                    }
+                };
+                if !flight.canceled {
+                    self.states[s.0 as usize].exec_done = true;
+                    self.states[s.0 as usize].exec_err = err.clone();
+                    if let Some(plan) = &plan {
+                        let digest = self.states[s.0 as usize].digest.clone();
+                        let attached: Vec<JobId> =
+                            self.states[s.0 as usize].attached.iter().copied().collect();
+                        for line in &plan.logs {
+                            for &j in &attached {
+                                // Logs go to the attached jobs only; merged states are not followed.
+                                if !self.jobs[j.0 as usize].closed {
+                                    self.emit(EventKind::Log {
+                                        job: j,
+                                        digest: digest.clone(),
+                                        line: line.clone(),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+                let digest = self.states[s.0 as usize].digest.clone();
+                self.emit(EventKind::ExecEnd {
+                    digest,
+                    error: err.as_ref().map(|e| e.message.clone()),
+                });
+                if let Some(pid) = flight.progress {
+                    self.notify_completed(s, pid, err.as_ref(), false);
+                }
+            }
+        }
+        for w in flight.waiters {
+            if !self.tasks[w.0 as usize].done {
+                self.complete_task(w);
+            }
+        }
+    }
+
+    /// A task finishes: compute its answer from the state's memo (or its own work) and finalize
+    /// its pipe.
+    fn complete_task(&mut self, t: TaskId) {
+        if self.tasks[t.0 as usize].done {
+            return;
+        }
+        let task = self.tasks[t.0 as usize].clone();
+        let Some(e) = task.edge else { return };
+        let s = self.edges[e.0 as usize].state_id;
+        match task.kind {
+            TaskKind::Postpone => self.finish_task(t, Value::None, None),
+            TaskKind::Fail(err) => self.finish_task(t, Value::None, Some(err)),
+            TaskKind::CacheMap { index } => {
+                let st = &self.states[s.0 as usize];
+                if let Some(err) = st.cache_err.clone() {
+                    self.finish_task(t, Value::None, Some(err.wrap("failed to load cache key")));
+                } else if let Some(&cm) = st.cache_res.get(index) {
+                    let done = st.cache_done;
+                    self.finish_task(t, Value::CacheMap(cm, done), None);
+                } else {
+                    // The flight was cancelled before it produced anything.
+                    self.finish_task(
+                        t,
+                        Value::None,
+                        Some(SimError::canceled().wrap("failed to load cache key")),
+                    );
+                }
+            }
+            TaskKind::Exec { commit_keys, .. } => {
+                let st = &self.states[s.0 as usize];
+                let flight_canceled = task
+                    .flight
+                    .is_some_and(|f| self.flights[f.0 as usize].canceled);
+                if flight_canceled {
+                    let err = SimError::canceled().wrap("context canceled");
+                    self.finish_task(t, Value::None, Some(err));
+                    return;
+                }
+                if let Some(err) = st.exec_err.clone() {
+                    self.finish_task(t, Value::None, Some(err));
+                    return;
+                }
+                let Some(ids) = st.exec_res.clone() else {
+                    self.finish_task(t, Value::None, Some(SimError::canceled()));
+                    return;
+                };
+                let index = self.edges[e.0 as usize].index;
+                let Some(res_id) = usize::try_from(index)
+                    .ok()
+                    .and_then(|i| ids.get(i))
+                    .cloned()
+                else {
+                    let msg = format!(
+                        "invalid response from exec need {index} index but {} results received",
+                        ids.len()
+                    );
+                    self.finish_task(t, Value::None, Some(SimError::new(msg)));
+                    return;
+                };
+                let now = self.now;
+                for &k in &commit_keys {
+                    self.cache.save(k, &res_id, now);
+                }
+                self.results.push(CachedResult {
+                    id: res_id,
+                    keys: commit_keys,
+                });
+                let r = ResId((self.results.len() - 1) as u32);
+                self.finish_task(t, Value::Result(r), None);
+            }
+            TaskKind::Load { record } => {
+                let pid = self.load_progress.remove(&t);
+                let loaded = self.cache.load(&record);
+                let err = loaded.as_ref().err().map(|m| SimError::new(m.clone()));
+                if let Some(pid) = pid {
+                    self.notify_completed(s, pid, err.as_ref(), true);
+                }
+                match loaded {
+                    Ok(id) => {
+                        let digest = self.states[s.0 as usize].digest.clone();
+                        self.emit(EventKind::Load {
+                            digest,
+                            why: Reason::CacheHit {
+                                record: record.id.clone(),
+                            },
+                        });
+                        self.results.push(CachedResult {
+                            id,
+                            keys: vec![record.key],
+                        });
+                        let r = ResId((self.results.len() - 1) as u32);
+                        self.finish_task(t, Value::Result(r), None);
+                    }
+                    Err(m) => self.finish_task(
+                        t,
+                        Value::None,
+                        Some(SimError::new(m).wrap("failed to load cache")),
+                    ),
+                }
+            }
+            TaskKind::Slow { dep, result } => {
+                let has_fn = self.edges[e.0 as usize]
+                    .st
+                    .cache_map
+                    .and_then(|cm| {
+                        self.cache_maps[cm.0 as usize]
+                            .deps
+                            .get(dep)
+                            .map(|d| d.content)
+                    })
+                    .unwrap_or(false);
+                let value = if has_fn {
+                    let memo = self.states[s.0 as usize].slow_res.get(&dep).cloned();
+                    let d = memo.unwrap_or_else(|| {
+                        self.ops.content_digest(&self.results[result.0 as usize].id)
+                    });
+                    self.states[s.0 as usize].slow_res.insert(dep, d.clone());
+                    d
+                } else {
+                    String::new()
+                };
+                self.finish_task(t, Value::Digest(value), None);
+            }
+        }
+    }
+
+    pub(crate) fn finish_task(&mut self, t: TaskId, value: Value, err: Option<SimError>) {
+        self.tasks[t.0 as usize].done = true;
+        let p = self.tasks[t.0 as usize].pipe;
+        self.finalize_pipe(p, value, err);
+    }
+}
