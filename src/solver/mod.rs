@@ -749,12 +749,15 @@ impl Solver {
         let (target_digest, _) = self.jobs[job.0 as usize].graph_target.clone()?;
         let target = vertices.iter().position(|v| v.digest == target_digest)?;
         let mut loaded: Vec<Option<StateId>> = vec![None; vertices.len()];
+        let mut on_stack = vec![false; vertices.len()];
         // Depth first from the target, inputs in order, as the Go recursion does.
         let mut stack: Vec<(usize, usize)> = vec![(target, 0)];
+        on_stack[target] = true;
         while let Some(&mut (v, ref mut next)) = stack.last_mut() {
             if let Some(&(inp, _)) = vertices[v].inputs.get(*next) {
                 *next += 1;
-                if loaded[inp].is_none() && !stack.iter().any(|(s, _)| *s == inp) {
+                if loaded[inp].is_none() && !on_stack[inp] {
+                    on_stack[inp] = true;
                     stack.push((inp, 0));
                 }
                 continue;
