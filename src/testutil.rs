@@ -91,6 +91,137 @@ pub fn chain(n: usize) -> Vec<u8> {
     definition(&ops)
 }
 
+/// An exec op as the Go client's `llb.Image(…).Run(…)` writes it (`removeMountStubsRecursive`,
+/// empty constraints, linux/amd64): the root filesystem (`/`, output 0) is output 0 of
+/// `inputs[0]`, and each further input `k` is mounted read-only (no output) at `mounts[k - 1]`.
+/// `inputs` must not be empty.
+pub fn exec_mounts(args: &[&str], inputs: &[&Digest], mounts: &[&str]) -> pb::Op {
+    let mut all = vec![pb::Mount {
+        dest: "/".into(),
+        ..Default::default()
+    }];
+    for (k, dest) in mounts
+        .iter()
+        .enumerate()
+        .take(inputs.len().saturating_sub(1))
+    {
+        all.push(pb::Mount {
+            input: k as i64 + 1,
+            dest: dest.to_string(),
+            output: -1,
+            readonly: true,
+            ..Default::default()
+        });
+    }
+    pb::Op {
+        inputs: inputs.iter().map(|d| input(d, 0)).collect(),
+        op: Some(pb::OpKind::Exec(pb::ExecOp {
+            meta: Some(pb::Meta {
+                args: args.iter().map(|s| s.to_string()).collect(),
+                cwd: "/".into(),
+                remove_mount_stubs_recursive: true,
+                ..Default::default()
+            }),
+            mounts: all,
+            ..Default::default()
+        })),
+        platform: Some(pb::Platform {
+            architecture: "amd64".into(),
+            os: "linux".into(),
+            ..Default::default()
+        }),
+        constraints: Some(pb::WorkerConstraints::default()),
+    }
+}
+
+/// A DAG of exec ops on busybox, from a list of `(args, inputs)`: op 0 is the
+/// `docker-image://docker.io/library/busybox:latest` source, `spec[i]` makes op `i + 1`, an exec
+/// running `args` whose `inputs` are indices of earlier ops (each `< i + 1`; an empty list means
+/// `[0]`). The first input is the root filesystem, every further one is mounted read-only at
+/// `/in1`, `/in2`, … The terminal points at the last op, so ops it does not reach are dropped by
+/// the loader; identical `(args, inputs)` pairs make one vertex. An empty `args` becomes `true`.
+pub fn dag(spec: &[(Vec<String>, Vec<usize>)]) -> Vec<u8> {
+    let base = image("busybox:latest");
+    let mut digests = vec![digest(&base)];
+    let mut ops = vec![base];
+    for (i, (args, inputs)) in spec.iter().enumerate() {
+        let args: Vec<&str> = if args.is_empty() {
+            vec!["true"]
+        } else {
+            args.iter().map(String::as_str).collect()
+        };
+        let inputs: Vec<&Digest> = if inputs.is_empty() {
+            vec![&digests[0]]
+        } else {
+            inputs.iter().map(|&k| &digests[k.min(i)]).collect()
+        };
+        let mounts: Vec<String> = (1..inputs.len()).map(|k| format!("/in{k}")).collect();
+        let mounts: Vec<&str> = mounts.iter().map(String::as_str).collect();
+        let op = exec_mounts(&args, &inputs, &mounts);
+        digests.push(digest(&op));
+        ops.push(op);
+    }
+    let last = digests[digests.len() - 1].clone();
+    ops.push(terminal(&last));
+    definition(&ops)
+}
+
+/// `n` independent execs (`echo fan-i`) on busybox joined by one merge op, as the corpus's
+/// `synth-faninN` (digest for digest: `fanin(16)` is `synth-fanin16`).
+pub fn fanin(n: usize) -> Vec<u8> {
+    let base = image("busybox:latest");
+    let b = digest(&base);
+    let mut ops = Vec::with_capacity(n + 3);
+    ops.push(base);
+    let mut execs = Vec::with_capacity(n);
+    for i in 0..n {
+        let op = exec_mounts(&["echo", &format!("fan-{i}")], &[&b], &[]);
+        execs.push(digest(&op));
+        ops.push(op);
+    }
+    let refs: Vec<&Digest> = execs.iter().collect();
+    let mut m = merge(&refs);
+    m.constraints = Some(pb::WorkerConstraints::default());
+    let md = digest(&m);
+    ops.push(m);
+    ops.push(terminal(&md));
+    definition(&ops)
+}
+
+/// A `k`×`k` grid of execs (`echo lattice-i-j`) on busybox, as the corpus's `synth-latticeK`
+/// (digest for digest: `lattice(6)` is `synth-lattice6`): cell (i, j) runs on cell (i-1, j)'s
+/// root and mounts cell (i, j-1)'s root read-only at `/left`; cells of row 0 run on their left
+/// neighbour (cell (0, 0) on the image), cells of column 0 have only their upper neighbour. The
+/// target is cell (k-1, k-1).
+pub fn lattice(k: usize) -> Vec<u8> {
+    let base = image("busybox:latest");
+    let b = digest(&base);
+    let mut ops = Vec::with_capacity(k * k + 2);
+    ops.push(base);
+    let mut cells: Vec<Digest> = Vec::with_capacity(k * k);
+    for i in 0..k {
+        for j in 0..k {
+            let name = format!("lattice-{i}-{j}");
+            let args = ["echo", name.as_str()];
+            let op = match (i, j) {
+                (0, 0) => exec_mounts(&args, &[&b], &[]),
+                (0, _) => exec_mounts(&args, &[&cells[j - 1]], &[]),
+                (_, 0) => exec_mounts(&args, &[&cells[(i - 1) * k]], &[]),
+                _ => exec_mounts(
+                    &args,
+                    &[&cells[(i - 1) * k + j], &cells[i * k + j - 1]],
+                    &["/left"],
+                ),
+            };
+            cells.push(digest(&op));
+            ops.push(op);
+        }
+    }
+    let target = cells.last().unwrap_or(&b).clone();
+    ops.push(terminal(&target));
+    definition(&ops)
+}
+
 /// The digest BuildKit gives `op`: the sha256 of its canonical encoding.
 pub fn digest(op: &pb::Op) -> Digest {
     Digest::of(&encode_op(op))

@@ -106,3 +106,155 @@ fn errors_go_to_stderr_with_exit_code_1() {
     assert_eq!(code, 1);
     assert!(err.contains("unknown --format"), "{err}");
 }
+
+#[test]
+fn solve_prints_a_table_and_then_a_warm_rebuild() {
+    let (code, out, err) = llbsim(
+        &[
+            "solve",
+            &format!("{CORPUS}/df-dockerfile-frontend.pb"),
+            "--then",
+            "warm",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let jobs: Vec<&str> = out.split("\n\n").filter(|s| !s.trim().is_empty()).collect();
+    assert_eq!(jobs.len(), 2, "{out}");
+    assert_eq!(
+        jobs[0].matches("\ndone       ran").count(),
+        10,
+        "cold: everything runs\n{}",
+        jobs[0]
+    );
+    assert_eq!(
+        jobs[1].matches(" ran ").count(),
+        0,
+        "warm: nothing runs\n{}",
+        jobs[1]
+    );
+    assert!(jobs[1].contains("cached     loaded"), "{}", jobs[1]);
+    assert!(jobs[1].contains("cached     skipped"), "{}", jobs[1]);
+}
+
+#[test]
+fn solve_with_a_failure_and_a_cancel() {
+    let (code, out, _) = llbsim(
+        &[
+            "solve",
+            &format!("{CORPUS}/synth-chain20.pb"),
+            "--fail",
+            "chain-9",
+            "--variant",
+            "plain",
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("error: failed to solve: oracle stub: injected exec failure"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pending    none"),
+        "descendants never start\n{out}"
+    );
+    let (_, out, _) = llbsim(
+        &[
+            "solve",
+            &format!("{CORPUS}/synth-chain20.pb"),
+            "--cancel-at",
+            "12ms",
+            "--variant",
+            "plain",
+        ],
+        None,
+    );
+    assert!(
+        out.contains("error: failed to solve: context canceled"),
+        "{out}"
+    );
+    assert!(out.contains("canceled"), "{out}");
+    let (code, _, err) = llbsim(
+        &[
+            "solve",
+            &format!("{CORPUS}/synth-chain20.pb"),
+            "--fail",
+            "echo",
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("matches 20 vertices"), "{err}");
+}
+
+#[test]
+fn solve_json_is_the_event_log() {
+    let (code, out, _) = llbsim(
+        &[
+            "solve",
+            &format!("{CORPUS}/synth-fanin16.pb"),
+            "--format",
+            "json",
+            "--seed",
+            "3",
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let events = v["events"].as_array().expect("events");
+    assert_eq!(
+        events.iter().filter(|e| e["event"] == "exec_start").count(),
+        18
+    );
+    assert!(
+        events
+            .windows(2)
+            .all(|w| w[0]["time"].as_u64() <= w[1]["time"].as_u64()),
+        "events in time order"
+    );
+    assert_eq!(v["jobs"][0]["outcome"]["error"], serde_json::Value::Null);
+}
+
+#[test]
+fn oracle_prints_the_normalized_schema() {
+    let (code, out, err) = llbsim(
+        &[
+            "oracle",
+            &format!("{CORPUS}/df-dockerfile-frontend.pb"),
+            "--variant",
+            "plain",
+            "--phase",
+            "b_warm",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let ours: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let theirs: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/oracle/plain/df-dockerfile-frontend/b_warm.norm.json"
+        ))
+        .expect("oracle"),
+    )
+    .expect("json");
+    for (d, v) in theirs["vertices"].as_object().expect("vertices") {
+        for f in [
+            "cached",
+            "cached_via",
+            "started",
+            "completed",
+            "error",
+            "exec_ran",
+            "completion_events",
+            "name",
+            "inputs",
+        ] {
+            assert_eq!(ours["vertices"][d][f], v[f], "{d} {f}");
+        }
+    }
+    assert_eq!(ours["result"], theirs["result"]);
+    assert_eq!(ours["exec_ran"], theirs["exec_ran"]);
+}

@@ -3,25 +3,58 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use llbsim::{inspect, load_bytes, Entitlements, LoadOptions};
+use llbsim::oracle;
+use llbsim::solver::{summary, CancelAt, JobId, JobOptions, Solver, StubOps, Time, Variant, MS};
+use llbsim::{inspect, llb, load, Digest, Entitlements, Graph, LoadOptions};
 
 const USAGE: &str = "\
 llbsim: simulate BuildKit's LLB solver
 
 USAGE:
     llbsim inspect [--format text|json|dot] [--allow ENTITLEMENT]... FILE|-
+    llbsim solve FILE [--variant default|plain|content] [--seed N] [--no-cache]
+                 [--fail SELECTOR] [--cancel-at DURATION] [--then warm|FILE2] [--jobs FILE2]
+                 [--format text|json]
+    llbsim oracle FILE --variant plain|content --phase PHASE
 
 FILE may be a binary pb.Definition (llb.WriteTo, buildctl's input), its base64, a
 `buildctl debug dump-llb` JSON stream, SLSA provenance with llbDefinition, or
 `--call=convertllb,format=json` output. The format is detected.
 
+solve:
+    --fail SELECTOR     make a vertex's exec fail: a digest (or a prefix of its hex), a part of
+                        its name, or `auto` (the oracle's rule: the first non-source vertex at
+                        half the graph's depth)
+    --cancel-at DUR     cancel the build at this virtual time (e.g. 1.5s, 200ms)
+    --then warm|FILE2   afterwards, build again on the same solver (same definition, or FILE2)
+    --jobs FILE2        build FILE2 at the same time, as a second job
+    --format json       print the event log instead of the table
+oracle PHASE: a_cold b_warm c_mutated d_fail d_retry d_fail_longsib e_cancel
+    e_cancel_slowstop e_cancel_shared_job0 e_cancel_shared_job1 f_job0 f_job1
 ENTITLEMENT: network.host, security.insecure (as buildctl --allow).
 ";
 
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum OutputFormat {
     Text,
     Json,
     Dot,
+}
+
+#[derive(Default)]
+struct Args {
+    command: Option<String>,
+    file: Option<String>,
+    format: Option<OutputFormat>,
+    opts: LoadOptions,
+    variant: Option<Variant>,
+    seed: u64,
+    no_cache: bool,
+    fail: Option<String>,
+    cancel_at: Option<Time>,
+    then: Option<String>,
+    jobs: Option<String>,
+    phase: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -34,62 +67,277 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<(), String> {
+fn parse() -> Result<Option<Args>, String> {
     use lexopt::prelude::*;
     let mut parser = lexopt::Parser::from_env();
-    let mut command: Option<String> = None;
-    let mut file: Option<String> = None;
-    let mut format = OutputFormat::Text;
-    let mut opts = LoadOptions::default();
+    let mut a = Args::default();
+    let val = |p: &mut lexopt::Parser| -> Result<String, String> {
+        p.value()
+            .map(|v| v.to_string_lossy().into_owned())
+            .map_err(|e| e.to_string())
+    };
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Short('h') | Long("help") => {
                 print!("{USAGE}");
-                return Ok(());
+                return Ok(None);
             }
             Long("format") | Short('f') => {
-                let v = parser.value().map_err(|e| e.to_string())?;
-                format = match v.to_string_lossy().as_ref() {
+                a.format = Some(match val(&mut parser)?.as_str() {
                     "text" => OutputFormat::Text,
                     "json" => OutputFormat::Json,
                     "dot" => OutputFormat::Dot,
                     other => return Err(format!("unknown --format {other:?} (text, json, dot)")),
-                };
+                });
             }
             Long("allow") => {
-                let v = parser.value().map_err(|e| e.to_string())?;
-                opts.entitlements = add_entitlement(opts.entitlements, &v.to_string_lossy())?;
+                a.opts.entitlements = add_entitlement(a.opts.entitlements, &val(&mut parser)?)?
             }
-            Value(v) if command.is_none() => command = Some(v.to_string_lossy().into_owned()),
-            Value(v) if file.is_none() => file = Some(v.to_string_lossy().into_owned()),
+            Long("variant") => {
+                let v = val(&mut parser)?;
+                a.variant =
+                    Some(Variant::parse(&v).ok_or_else(|| {
+                        format!("unknown --variant {v:?} (default, plain, content)")
+                    })?);
+            }
+            Long("seed") => {
+                let v = val(&mut parser)?;
+                a.seed = v
+                    .parse()
+                    .map_err(|_| format!("--seed {v:?} is not a number"))?;
+            }
+            Long("no-cache") => a.no_cache = true,
+            Long("fail") => a.fail = Some(val(&mut parser)?),
+            Long("cancel-at") => a.cancel_at = Some(parse_duration(&val(&mut parser)?)?),
+            Long("then") => a.then = Some(val(&mut parser)?),
+            Long("jobs") => a.jobs = Some(val(&mut parser)?),
+            Long("phase") => a.phase = Some(val(&mut parser)?),
+            Value(v) if a.command.is_none() => a.command = Some(v.to_string_lossy().into_owned()),
+            Value(v) if a.file.is_none() => a.file = Some(v.to_string_lossy().into_owned()),
             other => return Err(format!("{}\n\n{USAGE}", other.unexpected())),
         }
     }
-    match command.as_deref() {
-        Some("inspect") => {}
+    Ok(Some(a))
+}
+
+fn run() -> Result<(), String> {
+    let Some(a) = parse()? else { return Ok(()) };
+    let Some(path) = a.file.clone() else {
+        return Err(match a.command {
+            None => format!("no command given\n\n{USAGE}"),
+            Some(c) => format!("{c} needs a FILE (or - for stdin)\n\n{USAGE}"),
+        });
+    };
+    let out = match a.command.as_deref() {
+        Some("inspect") => cmd_inspect(&a, &path)?,
+        Some("solve") => cmd_solve(&a, &path)?,
+        Some("oracle") => cmd_oracle(&a, &path)?,
         Some(other) => return Err(format!("unknown command {other:?}\n\n{USAGE}")),
         None => return Err(format!("no command given\n\n{USAGE}")),
-    }
-    let Some(path) = file else {
-        return Err(format!("inspect needs a FILE (or - for stdin)\n\n{USAGE}"));
-    };
-    let bytes = read_input(&path)?;
-    let graph = load_bytes(&bytes, &opts).map_err(|e| format!("{path}: {e}"))?;
-    let out = match format {
-        OutputFormat::Text => inspect::text(&graph),
-        OutputFormat::Dot => inspect::dot(&graph),
-        OutputFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&inspect::summary(&graph))
-                .map_err(|e| e.to_string())?;
-            s.push('\n');
-            s
-        }
     };
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(out.as_bytes()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(|e| e.to_string()),
     }
+}
+
+fn read_definition(path: &str, opts: &LoadOptions) -> Result<(llb::Definition, Graph), String> {
+    let bytes = read_input(path)?;
+    let (format, def) =
+        llb::read(&bytes).map_err(|e| format!("{path}: {}", llbsim::Error::Parse(e)))?;
+    let graph =
+        load(&def, format, opts).map_err(|e| format!("{path}: {}", llbsim::Error::Load(e)))?;
+    Ok((def, graph))
+}
+
+fn cmd_inspect(a: &Args, path: &str) -> Result<String, String> {
+    let (_, graph) = read_definition(path, &a.opts)?;
+    Ok(match a.format.unwrap_or(OutputFormat::Text) {
+        OutputFormat::Text => inspect::text(&graph),
+        OutputFormat::Dot => inspect::dot(&graph),
+        OutputFormat::Json => json(&inspect::summary(&graph))?,
+    })
+}
+
+fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
+    let (_, graph) = read_definition(path, &a.opts)?;
+    let mut stubs = StubOps::new(a.variant.unwrap_or_default());
+    stubs.seed = a.seed;
+    if let Some(sel) = &a.fail {
+        let d = select(&graph, sel)?;
+        let msg = match a.variant.unwrap_or_default() {
+            Variant::Default => format!(
+                "process \"{}\" did not complete successfully: exit code: 1",
+                exec_args(&graph, sel)?
+            ),
+            _ => llbsim::solver::ops::INJECTED_FAILURE.to_string(),
+        };
+        stubs.fail.insert(d, msg);
+    }
+    let mut solver = Solver::new(stubs, a.seed);
+    let opts = JobOptions {
+        cancel: a.cancel_at.map(CancelAt::Time),
+        no_cache: a.no_cache,
+        ..JobOptions::default()
+    };
+    let mut jobs: Vec<JobId> = vec![solver.submit(path, &graph, opts, 0)];
+    if let Some(other) = &a.jobs {
+        let (_, g2) = read_definition(other, &a.opts)?;
+        jobs.push(solver.submit(other, &g2, JobOptions::default(), 0));
+    }
+    solver.run();
+    if let Some(then) = &a.then {
+        let g2 = if then == "warm" {
+            graph.clone()
+        } else {
+            read_definition(then, &a.opts)?.1
+        };
+        let now = solver.now();
+        solver.ops_mut().fail.clear();
+        jobs.push(solver.submit(then, &g2, JobOptions::default(), now));
+        solver.run();
+    }
+    if a.format == Some(OutputFormat::Json) {
+        let outcomes: Vec<_> = jobs
+            .iter()
+            .map(|&j| serde_json::json!({"job": j, "name": solver.job_name(j), "outcome": solver.outcome(j)}))
+            .collect();
+        return json(&serde_json::json!({"jobs": outcomes, "events": solver.events()}));
+    }
+    let mut out = String::new();
+    for &j in &jobs {
+        out.push_str(&table(&solver, j));
+    }
+    Ok(out)
+}
+
+fn table(solver: &Solver, job: JobId) -> String {
+    let rows = summary::rows(solver, job);
+    let mut out = format!("job {} ({})\n", job.0, solver.job_name(job));
+    out.push_str(&format!(
+        "{:<10} {:<9} {:>9}  {}\n",
+        "STATE", "ACTION", "DURATION", "VERTEX"
+    ));
+    for r in &rows {
+        let name: String = r
+            .name
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(90)
+            .collect();
+        out.push_str(&format!(
+            "{:<10} {:<9} {:>8.3}s  {} {}\n",
+            r.state,
+            r.action,
+            r.duration as f64 / 1e9,
+            r.digest.short(),
+            name
+        ));
+    }
+    match solver.outcome(job) {
+        Some(o) => match &o.error {
+            Some(e) => out.push_str(&format!("error: failed to solve: {e}\n")),
+            None => {
+                let took = o
+                    .finished
+                    .saturating_sub(solver.job_started(job).unwrap_or(0));
+                out.push_str(&format!("done in {:.3}s\n", took as f64 / 1e9));
+            }
+        },
+        None => out.push_str("not finished\n"),
+    }
+    out.push('\n');
+    out
+}
+
+fn cmd_oracle(a: &Args, path: &str) -> Result<String, String> {
+    let (def, graph) = read_definition(path, &a.opts)?;
+    let variant = match a.variant {
+        Some(v @ (Variant::Plain | Variant::Content)) => v,
+        _ => return Err("oracle needs --variant plain or --variant content".into()),
+    };
+    let Some(phase) = &a.phase else {
+        return Err(format!(
+            "oracle needs --phase (one of {})",
+            oracle::PHASES.join(", ")
+        ));
+    };
+    let run = oracle::run_phase(&def, &graph, variant, phase).map_err(|e| e.to_string())?;
+    json(&oracle::normalize(&run, phase, variant))
+}
+
+/// A vertex by digest, digest prefix, name fragment, or `auto`.
+fn select(graph: &Graph, sel: &str) -> Result<Digest, String> {
+    if sel == "auto" {
+        return oracle::fail_vertex(graph)
+            .map(|v| graph.vertex(v).digest.clone())
+            .ok_or_else(|| "no vertex to fail".to_string());
+    }
+    let hex = sel.strip_prefix("sha256:").unwrap_or(sel);
+    let matches: Vec<&llbsim::Vertex> = graph
+        .vertices()
+        .iter()
+        .filter(|v| {
+            let vh = v.digest.as_str().strip_prefix("sha256:").unwrap_or("");
+            (!hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) && vh.starts_with(hex))
+                || v.name.contains(sel)
+        })
+        .collect();
+    match matches.as_slice() {
+        [v] => Ok(v.digest.clone()),
+        [] => Err(format!("--fail {sel:?} matches no vertex")),
+        many => {
+            let list: Vec<String> = many
+                .iter()
+                .take(8)
+                .map(|v| format!("  {} {}", v.digest.short(), v.name))
+                .collect();
+            Err(format!(
+                "--fail {sel:?} matches {} vertices; be more specific:\n{}",
+                many.len(),
+                list.join("\n")
+            ))
+        }
+    }
+}
+
+fn exec_args(graph: &Graph, sel: &str) -> Result<String, String> {
+    let d = select(graph, sel)?;
+    let v = graph
+        .find(&d)
+        .map(|id| graph.vertex(id))
+        .ok_or("no such vertex")?;
+    Ok(match &v.op.op {
+        Some(llb::pb::OpKind::Exec(e)) => e
+            .meta
+            .as_ref()
+            .map(|m| m.args.join(" "))
+            .unwrap_or_default(),
+        _ => v.name.clone(),
+    })
+}
+
+fn parse_duration(s: &str) -> Result<Time, String> {
+    let bad = || format!("{s:?} is not a duration (like 1.5s or 200ms)");
+    let (num, unit) = if let Some(n) = s.strip_suffix("ms") {
+        (n, MS as f64)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1000.0 * MS as f64)
+    } else {
+        (s, 1000.0 * MS as f64)
+    };
+    let v: f64 = num.trim().parse().map_err(|_| bad())?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(bad());
+    }
+    Ok((v * unit) as Time)
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, String> {
+    let mut s = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
+    s.push('\n');
+    Ok(s)
 }
 
 fn add_entitlement(mut e: Entitlements, name: &str) -> Result<Entitlements, String> {

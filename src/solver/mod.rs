@@ -17,6 +17,7 @@ mod index;
 pub mod ops;
 mod scheduler;
 pub mod stream;
+pub mod summary;
 
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 
@@ -24,9 +25,9 @@ use crate::graph::{Graph, VertexId};
 use crate::llb::{pb, Digest};
 
 use cache::{Cache, CacheRecord, KeyId};
-use ops::{CacheMap, StubOps};
+use ops::CacheMap;
 
-pub use ops::{Variant, MS};
+pub use ops::{StubOps, Variant, MS};
 
 /// A point on the virtual clock, in nanoseconds since the solver started.
 pub type Time = u64;
@@ -465,6 +466,7 @@ pub(crate) struct JobData {
     pub closed: bool,
     pub outcome: Option<JobOutcome>,
     pub vertices: Vec<LoadVertex>,
+    pub started: Option<Time>,
 }
 
 /// A vertex as a job loads it.
@@ -589,6 +591,7 @@ impl Solver {
             closed: false,
             outcome: None,
             vertices,
+            started: None,
         });
         let _ = VertexId(0);
         self.at(start.max(self.now), Timed::Start(id));
@@ -945,6 +948,11 @@ impl Solver {
     /// Outcomes of every job, in submission order.
     pub fn outcomes(&self) -> Vec<Option<JobOutcome>> {
         self.jobs.iter().map(|j| j.outcome.clone()).collect()
+    }
+
+    /// When the job started (loaded its graph), once it has.
+    pub fn job_started(&self, job: JobId) -> Option<Time> {
+        self.jobs.get(job.0 as usize).and_then(|j| j.started)
     }
 
     /// The job's name as submitted.

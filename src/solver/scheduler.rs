@@ -372,6 +372,7 @@ impl Solver {
     }
 
     fn start_job(&mut self, job: JobId) {
+        self.jobs[job.0 as usize].started = Some(self.now);
         if let Some(CancelAt::Time(t)) = self.jobs[job.0 as usize].options.cancel.clone() {
             self.at(t.max(self.now), Timed::Cancel(job));
         }
