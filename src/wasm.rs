@@ -2,6 +2,7 @@
 //! and the library's types and does nothing else.
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::{inspect, load_bytes, Error, LoadOptions};
 
@@ -25,18 +26,7 @@ pub fn version() -> String {
 /// `kind` (`"parse"` or `"load"`) and `location` (text, possibly empty).
 #[wasm_bindgen(js_name = loadDefinition)]
 pub fn load_definition(input: JsValue) -> Result<JsValue, JsValue> {
-    let bytes: Vec<u8> = if let Some(s) = input.as_string() {
-        s.into_bytes()
-    } else if input.is_instance_of::<js_sys::Uint8Array>()
-        || input.is_instance_of::<js_sys::ArrayBuffer>()
-    {
-        js_sys::Uint8Array::new(&input).to_vec()
-    } else {
-        return Err(js_sys::Error::new(
-            "loadDefinition expects a string, Uint8Array or ArrayBuffer",
-        )
-        .into());
-    };
+    let bytes = input_bytes(&input)?;
     match load_bytes(&bytes, &LoadOptions::default()) {
         Ok(graph) => {
             let summary = inspect::summary(&graph);
@@ -57,4 +47,124 @@ fn error_to_js(e: &Error) -> JsValue {
     let _ = js_sys::Reflect::set(&err, &"kind".into(), &kind.into());
     let _ = js_sys::Reflect::set(&err, &"location".into(), &e.location().into());
     err.into()
+}
+
+fn input_bytes(input: &JsValue) -> Result<Vec<u8>, JsValue> {
+    if let Some(s) = input.as_string() {
+        Ok(s.into_bytes())
+    } else if input.is_instance_of::<js_sys::Uint8Array>()
+        || input.is_instance_of::<js_sys::ArrayBuffer>()
+    {
+        Ok(js_sys::Uint8Array::new(input).to_vec())
+    } else {
+        Err(js_sys::Error::new("expected a string, Uint8Array or ArrayBuffer").into())
+    }
+}
+
+fn now_ms() -> f64 {
+    let perf = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).ok();
+    let now = perf
+        .as_ref()
+        .and_then(|p| js_sys::Reflect::get(p, &"now".into()).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    match (perf, now) {
+        (Some(p), Some(f)) => f.call0(&p).ok().and_then(|v| v.as_f64()).unwrap_or(0.0),
+        _ => js_sys::Date::now(),
+    }
+}
+
+/// Options of [`solve_definition`], from a plain JS object.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct SolveOptions {
+    variant: Option<String>,
+    seed: u64,
+    no_cache: bool,
+    fail: Option<String>,
+    cancel_at_ms: Option<f64>,
+    then_warm: bool,
+}
+
+/// Solves a definition on a fresh simulated solver and returns
+/// `{jobs: [{name, outcome, rows}], events}`: the rows are `llbsim solve`'s table, the events
+/// the full event log (times in virtual nanoseconds). Options: `{variant, seed, noCache, fail
+/// (a vertex digest), cancelAtMs, thenWarm}`.
+#[wasm_bindgen(js_name = solveDefinition)]
+pub fn solve_definition(input: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    use crate::solver::{summary, CancelAt, JobOptions, Solver, StubOps, Variant, MS};
+    let bytes = input_bytes(&input)?;
+    let opts: SolveOptions = if options.is_undefined() || options.is_null() {
+        SolveOptions::default()
+    } else {
+        serde_wasm_bindgen::from_value(options).map_err(|e| js_sys::Error::new(&e.to_string()))?
+    };
+    let graph = load_bytes(&bytes, &LoadOptions::default()).map_err(|e| error_to_js(&e))?;
+    let variant = match opts.variant.as_deref() {
+        None => Variant::Default,
+        Some(v) => Variant::parse(v)
+            .ok_or_else(|| js_sys::Error::new(&format!("unknown variant {v:?}")))?,
+    };
+    let mut stubs = StubOps::new(variant);
+    stubs.seed = opts.seed;
+    if let Some(f) = &opts.fail {
+        stubs.fail.insert(
+            crate::Digest::from_raw(f.clone()),
+            "process did not complete successfully: exit code: 1".into(),
+        );
+    }
+    let mut solver = Solver::new(stubs, opts.seed);
+    let cancel = opts
+        .cancel_at_ms
+        .filter(|t| t.is_finite() && *t >= 0.0)
+        .map(|t| CancelAt::Time((t * MS as f64) as u64));
+    let job_opts = JobOptions {
+        cancel,
+        no_cache: opts.no_cache,
+        ..JobOptions::default()
+    };
+    let mut jobs = vec![solver.submit("build", &graph, job_opts, 0)];
+    solver.run();
+    if opts.then_warm {
+        let now = solver.now();
+        solver.ops_mut().fail.clear();
+        jobs.push(solver.submit("rebuild", &graph, JobOptions::default(), now));
+        solver.run();
+    }
+    let out = serde_json::json!({
+        "jobs": jobs.iter().map(|&j| serde_json::json!({
+            "name": solver.job_name(j),
+            "outcome": solver.outcome(j),
+            "rows": summary::rows(&solver, j),
+        })).collect::<Vec<_>>(),
+        "events": solver.events(),
+    });
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    serde::Serialize::serialize(&out, &ser).map_err(|e| js_sys::Error::new(&e.to_string()).into())
+}
+
+/// For the wasm benchmark: loads and solves (cold, or warm: a second solve on the same solver,
+/// timed alone) and returns `{vertices, load_ms, solve_ms}`.
+#[wasm_bindgen(js_name = solveBench)]
+pub fn solve_bench(input: &[u8], variant: &str, warm: bool) -> Result<JsValue, JsValue> {
+    use crate::solver::{JobOptions, Solver, StubOps, Variant};
+    let variant = Variant::parse(variant)
+        .ok_or_else(|| js_sys::Error::new(&format!("unknown variant {variant:?}")))?;
+    let t0 = now_ms();
+    let graph = load_bytes(input, &LoadOptions::default()).map_err(|e| error_to_js(&e))?;
+    let t1 = now_ms();
+    let mut solver = Solver::new(StubOps::new(variant), 0);
+    let mut start = t1;
+    if warm {
+        solver.submit("cold", &graph, JobOptions::default(), 0);
+        solver.run();
+        start = now_ms();
+    }
+    let at = solver.now();
+    solver.submit("bench", &graph, JobOptions::default(), at);
+    solver.run();
+    let t2 = now_ms();
+    let out =
+        serde_json::json!({"vertices": graph.len(), "load_ms": t1 - t0, "solve_ms": t2 - start});
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    serde::Serialize::serialize(&out, &ser).map_err(|e| js_sys::Error::new(&e.to_string()).into())
 }

@@ -38,3 +38,44 @@ fn errors_come_back_as_js_errors() {
         .as_string();
     assert_eq!(kind.as_deref(), Some("load"));
 }
+
+#[wasm_bindgen_test]
+fn solve_in_wasm_then_a_warm_rebuild_runs_nothing() {
+    let bytes: &[u8] = include_bytes!("../testdata/corpus/df-dockerfile-frontend.pb");
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"thenWarm".into(), &JsValue::TRUE).expect("set");
+    js_sys::Reflect::set(&opts, &"variant".into(), &"plain".into()).expect("set");
+    let out = llbsim::wasm::solve_definition(js_sys::Uint8Array::from(bytes).into(), opts.into())
+        .expect("solves");
+    let jobs = js_sys::Array::from(&js_sys::Reflect::get(&out, &"jobs".into()).expect("jobs"));
+    assert_eq!(jobs.length(), 2);
+    let actions = |job: JsValue| -> Vec<String> {
+        let rows = js_sys::Array::from(&js_sys::Reflect::get(&job, &"rows".into()).expect("rows"));
+        rows.iter()
+            .map(|r| {
+                js_sys::Reflect::get(&r, &"action".into())
+                    .ok()
+                    .and_then(|a| a.as_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    assert_eq!(
+        actions(jobs.get(0)).iter().filter(|a| *a == "ran").count(),
+        10
+    );
+    assert_eq!(
+        actions(jobs.get(1)).iter().filter(|a| *a == "ran").count(),
+        0
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_10k_chain_solves_in_wasm() {
+    let bytes = llbsim::testutil::chain(10_000);
+    let out = llbsim::wasm::solve_bench(&bytes, "plain", false).expect("solves");
+    let n = js_sys::Reflect::get(&out, &"vertices".into())
+        .expect("vertices")
+        .as_f64();
+    assert_eq!(n, Some(10_001.0));
+}

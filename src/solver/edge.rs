@@ -620,11 +620,35 @@ impl Solver {
             };
             if canceled || (!self.e(e).has_active_outgoing && self.e(e).st.state >= r.desired) {
                 self.finish_incoming(e, p);
-            } else if !self.is_equal_state(&r.current, &self.e(e).st) {
+            } else if !self.is_equal_state(&r.current, &self.e(e).st)
+                && !self.requester_is_current(p, e)
+            {
                 self.update_pipe(p, Value::Edge(e));
             }
         }
         (desired, false)
+    }
+
+    /// Whether an update on `p` would tell its requester nothing new: a value it has not read
+    /// yet already points at this edge's live state, or what it read matches that state.
+    ///
+    /// BuildKit compares only with the state the request was made in, so once an edge has moved
+    /// on it re-sends an update on every dispatch, and each requester re-dispatches and does the
+    /// same up the graph: the cause of its quadratic time on deep chains. The requester's
+    /// processing of such an update changes nothing, so it is not sent here.
+    fn requester_is_current(&self, p: PipeId, e: EdgeId) -> bool {
+        let pipe = &self.pipes[p.0 as usize];
+        if pipe.sent != pipe.received {
+            return true;
+        }
+        let Some(from) = pipe.from else { return false };
+        let Some(&i) = self.e(from).dep_requests.get(&p) else {
+            return false;
+        };
+        self.e(from)
+            .deps
+            .get(i)
+            .is_some_and(|d| self.is_equal_state(&d.st, &self.e(e).st))
     }
 
     fn is_equal_state(&self, a: &EdgeState, b: &EdgeState) -> bool {
