@@ -166,6 +166,23 @@ pub fn dag(spec: &[(Vec<String>, Vec<usize>)]) -> Vec<u8> {
     definition(&ops)
 }
 
+/// A chain of `n` execs (`echo chain-i`) on busybox, as the corpus's `synth-chainN` (digest for
+/// digest: `synth_chain(20)` is `synth-chain20`). Unlike [`chain`], its execs are written the way
+/// the Go client writes them.
+pub fn synth_chain(n: usize) -> Vec<u8> {
+    let base = image("busybox:latest");
+    let mut last = digest(&base);
+    let mut ops = Vec::with_capacity(n + 2);
+    ops.push(base);
+    for i in 0..n {
+        let op = exec_mounts(&["echo", &format!("chain-{i}")], &[&last], &[]);
+        last = digest(&op);
+        ops.push(op);
+    }
+    ops.push(terminal(&last));
+    definition(&ops)
+}
+
 /// `n` independent execs (`echo fan-i`) on busybox joined by one merge op, as the corpus's
 /// `synth-faninN` (digest for digest: `fanin(16)` is `synth-fanin16`).
 pub fn fanin(n: usize) -> Vec<u8> {

@@ -14,7 +14,7 @@ USAGE:
     llbsim inspect [--format text|json|dot] [--allow ENTITLEMENT]... FILE|-
     llbsim solve FILE [--variant default|plain|content] [--seed N] [--no-cache]
                  [--fail SELECTOR] [--cancel-at DURATION] [--then warm|FILE2] [--jobs FILE2]
-                 [--format text|json]
+                 [--parallelism N] [--format text|json]
     llbsim oracle FILE --variant plain|content --phase PHASE
 
 FILE may be a binary pb.Definition (llb.WriteTo, buildctl's input), its base64, a
@@ -28,6 +28,7 @@ solve:
     --cancel-at DUR     cancel the build at this virtual time (e.g. 1.5s, 200ms)
     --then warm|FILE2   afterwards, build again on the same solver (same definition, or FILE2)
     --jobs FILE2        build FILE2 at the same time, as a second job
+    --parallelism N     run at most N ops at once (default: unlimited, like BuildKit)
     --format json       print the event log instead of the table
 oracle PHASE: a_cold b_warm c_mutated d_fail d_retry d_fail_longsib e_cancel
     e_cancel_slowstop e_cancel_shared_job0 e_cancel_shared_job1 f_job0 f_job1
@@ -55,6 +56,7 @@ struct Args {
     then: Option<String>,
     jobs: Option<String>,
     phase: Option<String>,
+    parallelism: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -112,6 +114,13 @@ fn parse() -> Result<Option<Args>, String> {
             Long("then") => a.then = Some(val(&mut parser)?),
             Long("jobs") => a.jobs = Some(val(&mut parser)?),
             Long("phase") => a.phase = Some(val(&mut parser)?),
+            Long("parallelism") => {
+                let v = val(&mut parser)?;
+                a.parallelism = Some(
+                    v.parse()
+                        .map_err(|_| format!("--parallelism {v:?} is not a number"))?,
+                );
+            }
             Value(v) if a.command.is_none() => a.command = Some(v.to_string_lossy().into_owned()),
             Value(v) if a.file.is_none() => a.file = Some(v.to_string_lossy().into_owned()),
             other => return Err(format!("{}\n\n{USAGE}", other.unexpected())),
@@ -176,6 +185,7 @@ fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
         stubs.fail.insert(d, msg);
     }
     let mut solver = Solver::new(stubs, a.seed);
+    solver.set_parallelism(a.parallelism);
     let opts = JobOptions {
         cancel: a.cancel_at.map(CancelAt::Time),
         no_cache: a.no_cache,

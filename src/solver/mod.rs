@@ -411,6 +411,7 @@ pub(crate) struct Flight {
     pub plan: Option<ops::ExecPlan>,
     pub cache_map: Option<CmId>,
     pub generation: u64,
+    pub why: Option<Reason>,
 }
 
 #[derive(Clone, Debug)]
@@ -504,6 +505,9 @@ pub struct Solver {
     pub(crate) ops: StubOps,
     next_progress: u64,
     pub(crate) load_progress: BTreeMap<TaskId, u64>,
+    pub(crate) parallelism: Option<usize>,
+    pub(crate) running_execs: usize,
+    pub(crate) exec_waiting: VecDeque<FlightId>,
     log: Vec<Event>,
 }
 
@@ -533,8 +537,17 @@ impl Solver {
             ops,
             next_progress: 0,
             load_progress: BTreeMap::new(),
+            parallelism: None,
+            running_execs: 0,
+            exec_waiting: VecDeque::new(),
             log: Vec::new(),
         }
+    }
+
+    /// Limits how many ops execute at once (BuildKit's `max-parallelism`); `None` (the default,
+    /// like the solver's) is unlimited. A waiting op reports nothing until it gets a slot.
+    pub fn set_parallelism(&mut self, max: Option<usize>) {
+        self.parallelism = max.map(|m| m.max(1));
     }
 
     /// The op model (to change failures, long ops or the variant between solves).

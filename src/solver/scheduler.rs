@@ -497,35 +497,53 @@ impl Solver {
                     None => {
                         let f = self.new_flight(s, FlightKind::Exec);
                         self.states[s.0 as usize].flight_exec = Some(f);
-                        let digest = self.states[s.0 as usize].digest.clone();
-                        self.emit(EventKind::ExecStart {
-                            digest: digest.clone(),
-                            why: why.clone(),
-                        });
-                        let pid = self.notify_started(s, false);
-                        self.flights[f.0 as usize].progress = Some(pid);
-                        let op = self.states[s.0 as usize].op.clone();
-                        let plan = self.ops.exec(&OpInfo {
-                            digest: &digest,
-                            op: &op,
-                        });
-                        self.at(self.now + plan.duration, Timed::Flight(f, 0));
-                        self.flights[f.0 as usize].plan = Some(plan);
-                        // Scenario hook: cancel a job some time after this exec starts.
-                        for j in 0..self.jobs.len() {
-                            if let Some(CancelAt::AfterExecStart(d, delay)) =
-                                &self.jobs[j].options.cancel
-                            {
-                                if *d == digest && self.jobs[j].outcome.is_none() {
-                                    let when = self.now + delay;
-                                    self.at(when, Timed::Cancel(JobId(j as u32)));
-                                }
-                            }
+                        self.flights[f.0 as usize].why = Some(why.clone());
+                        if self
+                            .parallelism
+                            .is_some_and(|max| self.running_execs >= max)
+                        {
+                            // `op.Acquire` waits for a slot before anything is reported.
+                            self.exec_waiting.push_back(f);
+                        } else {
+                            self.begin_exec(f);
                         }
                         f
                     }
                 };
                 self.join_flight(f, t);
+            }
+        }
+    }
+
+    /// An exec flight gets its slot: report the start, plan the op, schedule its end.
+    fn begin_exec(&mut self, f: FlightId) {
+        self.running_execs += 1;
+        let s = self.flights[f.0 as usize].state;
+        let why = self.flights[f.0 as usize]
+            .why
+            .clone()
+            .unwrap_or(Reason::CacheMiss);
+        let digest = self.states[s.0 as usize].digest.clone();
+        self.emit(EventKind::ExecStart {
+            digest: digest.clone(),
+            why,
+        });
+        let pid = self.notify_started(s, false);
+        self.flights[f.0 as usize].progress = Some(pid);
+        let op = self.states[s.0 as usize].op.clone();
+        let plan = self.ops.exec(&OpInfo {
+            digest: &digest,
+            op: &op,
+        });
+        self.at(self.now + plan.duration, Timed::Flight(f, 0));
+        self.flights[f.0 as usize].plan = Some(plan);
+        // Scenario hook: cancel a job some time after this exec starts.
+        for j in 0..self.jobs.len() {
+            if let Some(CancelAt::AfterExecStart(d, delay)) = &self.jobs[j].options.cancel {
+                if *d == digest && self.jobs[j].outcome.is_none() {
+                    let when = self.now + delay;
+                    self.at(when, Timed::Cancel(JobId(j as u32)));
+                }
             }
         }
     }
@@ -541,6 +559,7 @@ impl Solver {
             plan: None,
             cache_map: None,
             generation: 0,
+            why: None,
         });
         FlightId((self.flights.len() - 1) as u32)
     }
@@ -574,6 +593,15 @@ impl Solver {
             return;
         }
         flight.canceled = true;
+        if let Some(pos) = self.exec_waiting.iter().position(|&w| w == f) {
+            // Cancelled while waiting for a slot: it never started.
+            self.exec_waiting.remove(pos);
+            self.flights[f.0 as usize].generation += 1;
+            let generation = self.flights[f.0 as usize].generation;
+            self.at(self.now, Timed::Flight(f, generation));
+            return;
+        }
+        let flight = &mut self.flights[f.0 as usize];
         if flight.kind == FlightKind::Exec {
             let delay = flight.plan.as_ref().map(|p| p.cancel_delay).unwrap_or(0);
             flight.generation += 1;
@@ -610,6 +638,13 @@ impl Solver {
             }
             FlightKind::Exec => {
                 self.states[s.0 as usize].flight_exec = None;
+                if flight.progress.is_some() {
+                    // It held a slot: pass it on.
+                    self.running_execs = self.running_execs.saturating_sub(1);
+                    if let Some(next) = self.exec_waiting.pop_front() {
+                        self.begin_exec(next);
+                    }
+                }
                 let plan = flight.plan.clone();
                 let err = if flight.canceled {
                     Some(SimError::canceled().wrap("context canceled"))
@@ -645,11 +680,11 @@ impl Solver {
                     }
                 }
                 let digest = self.states[s.0 as usize].digest.clone();
-                self.emit(EventKind::ExecEnd {
-                    digest,
-                    error: err.as_ref().map(|e| e.message.clone()),
-                });
                 if let Some(pid) = flight.progress {
+                    self.emit(EventKind::ExecEnd {
+                        digest,
+                        error: err.as_ref().map(|e| e.message.clone()),
+                    });
                     self.notify_completed(s, pid, err.as_ref(), false);
                 }
             }
