@@ -263,15 +263,35 @@ fn oracle_prints_the_normalized_schema() {
 fn parallelism_limits_how_many_ops_run_at_once() {
     // 16 independent 5 ms execs: unlimited they overlap, four at a time they take four rounds.
     let took = |extra: &[&str]| -> f64 {
-        let mut args = vec!["solve", concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/corpus/synth-fanin16.pb"), "--variant", "plain"];
+        let mut args = vec![
+            "solve",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/testdata/corpus/synth-fanin16.pb"
+            ),
+            "--variant",
+            "plain",
+        ];
         args.extend_from_slice(extra);
         let (code, out, _) = llbsim(&args, None);
         assert_eq!(code, 0);
-        let line = out.lines().find(|l| l.starts_with("done in ")).expect("done line");
-        line.trim_start_matches("done in ").trim_end_matches('s').parse().expect("seconds")
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("done in "))
+            .expect("done line");
+        line.trim_start_matches("done in ")
+            .trim_end_matches('s')
+            .parse()
+            .expect("seconds")
     };
     let free = took(&[]);
     let four = took(&["--parallelism", "4"]);
-    assert!((free - 0.015).abs() < 1e-9, "source, 16 parallel execs, merge: {free}");
-    assert!((four - 0.030).abs() < 1e-9, "source, 4 rounds of 4, merge: {four}");
+    assert!(
+        (free - 0.015).abs() < 1e-9,
+        "source, 16 parallel execs, merge: {free}"
+    );
+    assert!(
+        (four - 0.030).abs() < 1e-9,
+        "source, 4 rounds of 4, merge: {four}"
+    );
 }

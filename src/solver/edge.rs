@@ -8,6 +8,13 @@
 use super::cache::{best_record, KeyId, KeyWithSelector};
 use super::*;
 
+/// See [`Solver::dep_view`].
+struct DepView {
+    all_have_matching: bool,
+    phase1_slow: bool,
+    phase1_fast: bool,
+}
+
 impl Solver {
     fn e(&self, e: EdgeId) -> &EdgeData {
         &self.edges[e.0 as usize]
@@ -120,8 +127,12 @@ impl Solver {
 
     fn process_updates(&mut self, e: EdgeId, updates: &[PipeId]) {
         let mut changed = false;
+        self.keys_check_pending = false;
         for &u in updates {
             changed = self.process_update(e, u) || changed;
+        }
+        if std::mem::take(&mut self.keys_check_pending) && self.all_deps_have_keys(e, false) {
+            self.em(e).keys_did_change = true;
         }
         if changed {
             self.recalc_current_state(e);
@@ -394,9 +405,9 @@ impl Solver {
                 let sel = self.selector(e, dep);
                 self.probe_cache(e, dep, &Self::with_selector(&new_keys, &sel));
                 self.em(e).deps[dep].st.keys = state.keys.clone();
-                if self.all_deps_have_keys(e, false) {
-                    self.em(e).keys_did_change = true;
-                }
+                // BuildKit checks "do all deps have keys now" here, per update; keys only grow,
+                // so checking once after all of this dispatch's updates gives the same answer.
+                self.keys_check_pending = true;
             }
             changed = true;
         }
@@ -533,25 +544,36 @@ impl Solver {
         Some(k)
     }
 
-    fn skip_phase2_slow_cache(&self, e: EdgeId, i: usize) -> bool {
+    /// What `desiredStateDep` needs to know about all deps at once. BuildKit recomputes these
+    /// for every dep (quadratic for a wide merge); nothing changes them while the deps are
+    /// walked, so they are computed once per walk.
+    fn dep_view(&self, e: EdgeId) -> DepView {
         let deps = &self.e(e).deps;
-        let phase1 = deps.iter().enumerate().any(|(j, d)| {
-            ((!d.slow_complete && self.slow_fn(e, j)) || d.st.state < Status::CacheSlow)
-                && d.key_map.is_empty()
-        });
-        let d = &deps[i];
-        phase1 && !d.slow_complete && self.slow_fn(e, i) && !d.key_map.is_empty()
+        let has_cm = self.e(e).st.cache_map.is_some();
+        DepView {
+            all_have_matching: self.all_deps_have_keys(e, true),
+            phase1_slow: deps.iter().enumerate().any(|(j, d)| {
+                ((!d.slow_complete && self.slow_fn(e, j)) || d.st.state < Status::CacheSlow)
+                    && d.key_map.is_empty()
+            }),
+            phase1_fast: deps.iter().enumerate().any(|(j, d)| {
+                !has_cm
+                    || (d.key_map.is_empty()
+                        && ((!d.slow_complete && self.slow_fn(e, j))
+                            || (d.st.state < Status::Complete && !self.slow_fn(e, j))))
+            }),
+        }
     }
 
-    fn skip_phase2_fast_cache(&self, e: EdgeId, i: usize) -> bool {
-        let deps = &self.e(e).deps;
-        let phase1 = deps.iter().enumerate().any(|(j, d)| {
-            self.e(e).st.cache_map.is_none()
-                || (d.key_map.is_empty()
-                    && ((!d.slow_complete && self.slow_fn(e, j))
-                        || (d.st.state < Status::Complete && !self.slow_fn(e, j))))
-        });
-        phase1 && !deps[i].key_map.is_empty()
+    /// `skipPhase2SlowCache`.
+    fn skip_phase2_slow_cache(&self, e: EdgeId, i: usize, v: &DepView) -> bool {
+        let d = &self.e(e).deps[i];
+        v.phase1_slow && !d.slow_complete && self.slow_fn(e, i) && !d.key_map.is_empty()
+    }
+
+    /// `skipPhase2FastCache`.
+    fn skip_phase2_fast_cache(&self, e: EdgeId, i: usize, v: &DepView) -> bool {
+        v.phase1_fast && !self.e(e).deps[i].key_map.is_empty()
     }
 
     fn respond_to_incoming(
@@ -661,8 +683,9 @@ impl Solver {
     fn create_input_requests(&mut self, e: EdgeId, desired: Status, force: bool) -> bool {
         self.ensure_deps_initialized(e);
         let mut added = false;
+        let view = self.dep_view(e);
         for i in 0..self.e(e).deps.len() {
-            let want = self.desired_state_dep(e, i, &desired, force);
+            let want = self.desired_state_dep(e, i, &desired, force, &view);
             if self.e(e).deps[i].st.state < want {
                 added = self.create_outgoing_request(e, i, want) || added;
             }
@@ -682,7 +705,14 @@ impl Solver {
         edge.deps = vec![Dep::default(); n];
     }
 
-    fn desired_state_dep(&self, e: EdgeId, i: usize, desired: &Status, force: bool) -> Status {
+    fn desired_state_dep(
+        &self,
+        e: EdgeId,
+        i: usize,
+        desired: &Status,
+        force: bool,
+        view: &DepView,
+    ) -> Status {
         let edge = self.e(e);
         let dep = &edge.deps[i];
         if edge.no_cache_match_possible || force {
@@ -694,8 +724,8 @@ impl Solver {
         if dep.st.state == Status::CacheFast && *desired > dep.st.state {
             if ((edge.all_deps_completed_cache_fast && edge.st.keys.is_empty())
                 || dep.key_map.is_empty()
-                || self.all_deps_have_keys(e, true))
-                && !self.skip_phase2_fast_cache(e, i)
+                || view.all_have_matching)
+                && !self.skip_phase2_fast_cache(e, i, view)
                 && edge.st.cache_map.is_some()
             {
                 return Status::CacheSlow;
@@ -708,9 +738,9 @@ impl Solver {
         {
             if (dep.key_map.is_empty()
                 || edge.all_deps_completed_cache_slow
-                || (!self.skip_phase2_fast_cache(e, i) && self.slow_fn(e, i)))
+                || (!self.skip_phase2_fast_cache(e, i, view) && self.slow_fn(e, i)))
                 && edge.cache_records.is_empty()
-                && (dep.key_map.is_empty() || !self.skip_phase2_slow_cache(e, i))
+                && (dep.key_map.is_empty() || !self.skip_phase2_slow_cache(e, i, view))
             {
                 return Status::Complete;
             }
@@ -721,7 +751,7 @@ impl Solver {
             && self.slow_fn(e, i)
             && *desired == Status::CacheSlow
         {
-            if dep.key_map.is_empty() || !self.skip_phase2_slow_cache(e, i) {
+            if dep.key_map.is_empty() || !self.skip_phase2_slow_cache(e, i, view) {
                 return Status::Complete;
             }
             return dep.st.state.clone();

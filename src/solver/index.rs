@@ -18,6 +18,10 @@ struct Item {
 pub(crate) struct EdgeIndex {
     items: BTreeMap<String, Item>,
     back_refs: BTreeMap<EdgeId, BTreeSet<String>>,
+    /// For each `(link target, item)`, the item's links that point at the target. BuildKit scans every
+    /// link of an item to drop one target (quadratic for a vertex with many consumers); this
+    /// reverse map finds them directly. Same end state.
+    pointing_at: BTreeMap<(String, String), BTreeSet<Link>>,
 }
 
 impl EdgeIndex {
@@ -45,13 +49,21 @@ impl EdgeIndex {
     fn release_link(&mut self, id: &str, target: &str) {
         let mut stack = vec![(id.to_string(), target.to_string())];
         while let Some((id, target)) = stack.pop() {
+            let links = self
+                .pointing_at
+                .remove(&(target.clone(), id.clone()))
+                .unwrap_or_default();
             let Some(item) = self.items.get_mut(&id) else {
                 continue;
             };
-            item.links.retain(|_, set| {
-                set.remove(&target);
-                !set.is_empty()
-            });
+            for link in links {
+                if let Some(targets) = item.links.get_mut(&link) {
+                    targets.remove(&target);
+                    if targets.is_empty() {
+                        item.links.remove(&link);
+                    }
+                }
+            }
             if item.edge.is_none() && item.links.is_empty() {
                 let deps: Vec<String> = item.deps.iter().cloned().collect();
                 self.items.remove(&id);
@@ -59,6 +71,20 @@ impl EdgeIndex {
                     stack.push((d, id.clone()));
                 }
             }
+        }
+    }
+
+    /// Adds `target` under `link` of item `id` (which must exist).
+    fn link(&mut self, id: &str, link: Link, target: &str) {
+        if let Some(item) = self.items.get_mut(id) {
+            item.links
+                .entry(link.clone())
+                .or_default()
+                .insert(target.to_string());
+            self.pointing_at
+                .entry((target.to_string(), id.to_string()))
+                .or_default()
+                .insert(link);
         }
     }
 }
@@ -112,11 +138,8 @@ impl Solver {
                 };
                 let ck_ids = self.cache.key(d.key).index_ids.clone();
                 for ck_id in ck_ids {
-                    if let Some(item) = self.index.items.get_mut(&ck_id) {
-                        item.links
-                            .entry(link.clone())
-                            .or_default()
-                            .insert(id.to_string());
+                    if self.index.items.contains_key(&ck_id) {
+                        self.index.link(&ck_id, link.clone(), id);
                         if let Some(main) = self.index.items.get_mut(id) {
                             main.deps.insert(ck_id);
                         }

@@ -508,6 +508,7 @@ pub struct Solver {
     pub(crate) parallelism: Option<usize>,
     pub(crate) running_execs: usize,
     pub(crate) exec_waiting: VecDeque<FlightId>,
+    pub(crate) keys_check_pending: bool,
     log: Vec<Event>,
 }
 
@@ -540,6 +541,7 @@ impl Solver {
             parallelism: None,
             running_execs: 0,
             exec_waiting: VecDeque::new(),
+            keys_check_pending: false,
             log: Vec::new(),
         }
     }
