@@ -45,6 +45,18 @@ pub struct CacheKey {
     pub(crate) index_ids: Vec<String>,
 }
 
+impl CacheKey {
+    /// The link from input `input`'s key (used with `selector`) to this key.
+    pub fn link_from(&self, input: usize, selector: &str) -> Link {
+        Link {
+            input,
+            output: self.output,
+            digest: self.digest.clone(),
+            selector: selector.to_string(),
+        }
+    }
+}
+
 /// `CacheInfoLink`: an edge of the key graph.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Link {
@@ -321,12 +333,7 @@ impl Cache {
         for (i, deps) in key.deps.iter().enumerate() {
             if i == 0 || !matches.is_empty() {
                 for ck in deps {
-                    let link = Link {
-                        input: i,
-                        output: key.output,
-                        digest: key.digest.clone(),
-                        selector: ck.selector.clone(),
-                    };
+                    let link = key.link_from(i, &ck.selector);
                     let from = self.storage_id(ck.key);
                     let found = self.storage.walk_links(&from, &link);
                     if i == 0 {
@@ -458,12 +465,7 @@ impl Cache {
             let id = self.storage_id(k);
             for (i, deps) in key.deps.iter().enumerate() {
                 for ck in deps {
-                    let link = Link {
-                        input: i,
-                        output: key.output,
-                        digest: key.digest.clone(),
-                        selector: ck.selector.clone(),
-                    };
+                    let link = key.link_from(i, &ck.selector);
                     let ck_id = self.storage_id(ck.key);
                     if !self.storage.has_link(&ck_id, &link, &id) {
                         stack.push(ck.key);

@@ -130,12 +130,7 @@ impl Solver {
         for (i, dd) in key.deps.iter().enumerate() {
             for d in dd {
                 self.enforce_index_id(d.key);
-                let link = Link {
-                    input: i,
-                    output: key.output,
-                    digest: key.digest.clone(),
-                    selector: d.selector.clone(),
-                };
+                let link = key.link_from(i, &d.selector);
                 let ck_ids = self.cache.key(d.key).index_ids.clone();
                 for ck_id in ck_ids {
                     if self.index.items.contains_key(&ck_id) {
@@ -178,12 +173,7 @@ impl Solver {
         let mut matches: BTreeSet<String> = BTreeSet::new();
         for (i, dd) in key.deps.iter().enumerate() {
             let links_of = |s: &Solver, d: &super::cache::KeyWithSelector| -> Vec<(String, Link)> {
-                let link = Link {
-                    input: i,
-                    output: key.output,
-                    digest: key.digest.clone(),
-                    selector: d.selector.clone(),
-                };
+                let link = key.link_from(i, &d.selector);
                 s.cache
                     .key(d.key)
                     .index_ids
