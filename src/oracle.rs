@@ -442,15 +442,17 @@ pub fn normalize(run: &PhaseRun, phase: &str, variant: Variant) -> Norm {
     let mut vertices: BTreeMap<Digest, NormVertex> = BTreeMap::new();
     let mut completion_order = Vec::new();
     let mut start_order = Vec::new();
+    let mut completed_seen = BTreeSet::new();
+    let mut started_seen = BTreeSet::new();
     let mut updates = Vec::new();
     for b in &stream {
         for v in &b.vertexes {
             updates.push(update(v));
             let d = &v.vertex.digest;
-            if v.vertex.completed.is_some() && !completion_order.contains(d) {
+            if v.vertex.completed.is_some() && completed_seen.insert(d.clone()) {
                 completion_order.push(d.clone());
             }
-            if v.vertex.started.is_some() && !start_order.contains(d) {
+            if v.vertex.started.is_some() && started_seen.insert(d.clone()) {
                 start_order.push(d.clone());
             }
             let entry = vertices.entry(d.clone()).or_insert_with(|| NormVertex {

@@ -314,3 +314,26 @@ fn dag_builder_shapes() {
         check_cold(&g, variant, seed).expect("cold");
     }
 }
+
+/// A warm rebuild of a deep chain infers every vertex cached in one cascade; the stream, the
+/// summary and the normalized form must not recurse (a 20,000-deep cascade on a 256 KiB stack).
+#[test]
+fn deep_warm_cascade_needs_no_stack() {
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let bytes = llbsim::testutil::chain(20_000);
+            let g = llbsim::load_bytes(&bytes, &Default::default()).expect("loads");
+            let mut s = llbsim::solver::Solver::new(llbsim::solver::StubOps::new(llbsim::solver::Variant::Plain), 0);
+            s.submit("cold", &g, Default::default(), 0);
+            s.run();
+            let now = s.now();
+            let warm = s.submit("warm", &g, Default::default(), now);
+            s.run();
+            let rows = llbsim::solver::summary::rows(&s, warm);
+            assert_eq!(rows.iter().filter(|r| r.action == "skipped").count(), 19_999);
+            assert_eq!(rows.iter().filter(|r| r.action == "loaded").count(), 1);
+        })
+        .expect("thread");
+    handle.join().expect("no stack overflow");
+}

@@ -46,26 +46,46 @@ impl VertexStream {
         out
     }
 
+    /// `vertexStream.append`, without recursion: each frame is a record being appended and the
+    /// next of its inputs to look at. A frame's record is emitted after every input it infers.
     fn append_into(&mut self, v: StreamVertex, out: &mut Vec<StreamVertex>) {
         self.cache.insert(v.vertex.digest.clone(), v.clone());
-        if let Some(started) = v.vertex.started {
-            for inp in &v.vertex.inputs {
-                let Some(iv) = self.cache.get(inp) else {
-                    continue;
-                };
-                if !iv.vertex.cached && iv.vertex.completed.is_none() {
-                    let mut iv = iv.clone();
-                    iv.vertex.cached = true;
-                    iv.vertex.started = Some(started);
-                    iv.vertex.completed = Some(started);
-                    iv.inferred = true;
-                    self.append_into(iv, out);
-                    self.cache.remove(inp);
+        let mut stack: Vec<(StreamVertex, usize)> = vec![(v, 0)];
+        while let Some((v, next)) = stack.last_mut() {
+            let input = match v.vertex.started {
+                Some(started) => v.vertex.inputs.get(*next).cloned().map(|i| (i, started)),
+                None => None,
+            };
+            let Some((inp, started)) = input else {
+                if let Some((v, _)) = stack.pop() {
+                    self.finish(v, out);
                 }
+                continue;
+            };
+            *next += 1;
+            let Some(iv) = self.cache.get(&inp) else {
+                continue;
+            };
+            if iv.vertex.cached || iv.vertex.completed.is_some() {
+                continue;
             }
+            let mut iv = iv.clone();
+            iv.vertex.cached = true;
+            iv.vertex.started = Some(started);
+            iv.vertex.completed = Some(started);
+            iv.inferred = true;
+            self.cache.insert(inp, iv.clone());
+            stack.push((iv, 0));
         }
+    }
+
+    /// The end of one `append`: mark cached, emit, and (for an inferred input) forget it.
+    fn finish(&mut self, v: StreamVertex, out: &mut Vec<StreamVertex>) {
         if v.vertex.cached {
             self.mark_cached(&v.vertex.digest);
+        }
+        if v.inferred {
+            self.cache.remove(&v.vertex.digest);
         }
         out.push(v);
     }
@@ -103,7 +123,9 @@ impl VertexStream {
 /// `closed` (the time the job's progress was closed).
 pub fn batches(events: &[Event], job: JobId, closed: Time) -> Vec<Batch> {
     // Group writes by instant; coalesce by progress ID (last write wins, placed at its write).
-    let mut raw: Vec<(Time, Vec<(u64, ClientVertex)>)> = Vec::new();
+    // Per instant: the records in write order, a slot per progress ID (a later write empties
+    // the earlier slot of the same ID).
+    let mut raw: Vec<(Time, Vec<Option<ClientVertex>>, BTreeMap<u64, usize>)> = Vec::new();
     for ev in events {
         let EventKind::Progress { job: j, id, vertex } = &ev.kind else {
             continue;
@@ -111,19 +133,22 @@ pub fn batches(events: &[Event], job: JobId, closed: Time) -> Vec<Batch> {
         if *j != job {
             continue;
         }
-        match raw.last_mut() {
-            Some((t, items)) if *t == ev.time => {
-                items.retain(|(pid, _)| pid != id);
-                items.push((*id, vertex.clone()));
-            }
-            _ => raw.push((ev.time, vec![(*id, vertex.clone())])),
+        if raw.last().is_none_or(|(t, _, _)| *t != ev.time) {
+            raw.push((ev.time, Vec::new(), BTreeMap::new()));
         }
+        let Some((_, items, slot)) = raw.last_mut() else {
+            continue;
+        };
+        if let Some(old) = slot.insert(*id, items.len()) {
+            items[old] = None;
+        }
+        items.push(Some(vertex.clone()));
     }
     let mut vs = VertexStream::default();
     let mut out = Vec::with_capacity(raw.len() + 1);
-    for (time, items) in raw {
+    for (time, items, _) in raw {
         let mut vertexes = Vec::new();
-        for (_, v) in items {
+        for v in items.into_iter().flatten() {
             vertexes.extend(vs.append(StreamVertex {
                 vertex: v,
                 inferred: false,
