@@ -324,14 +324,20 @@ fn deep_warm_cascade_needs_no_stack() {
         .spawn(|| {
             let bytes = llbsim::testutil::chain(20_000);
             let g = llbsim::load_bytes(&bytes, &Default::default()).expect("loads");
-            let mut s = llbsim::solver::Solver::new(llbsim::solver::StubOps::new(llbsim::solver::Variant::Plain), 0);
+            let mut s = llbsim::solver::Solver::new(
+                llbsim::solver::StubOps::new(llbsim::solver::Variant::Plain),
+                0,
+            );
             s.submit("cold", &g, Default::default(), 0);
             s.run();
             let now = s.now();
             let warm = s.submit("warm", &g, Default::default(), now);
             s.run();
             let rows = llbsim::solver::summary::rows(&s, warm);
-            assert_eq!(rows.iter().filter(|r| r.action == "skipped").count(), 19_999);
+            assert_eq!(
+                rows.iter().filter(|r| r.action == "skipped").count(),
+                19_999
+            );
             assert_eq!(rows.iter().filter(|r| r.action == "loaded").count(), 1);
         })
         .expect("thread");

@@ -119,13 +119,17 @@ impl VertexStream {
     }
 }
 
+/// The writes of one instant: records in write order (a later write of the same progress ID
+/// empties the earlier slot) and where each ID's slot is.
+type Instant = (Time, Vec<Option<ClientVertex>>, BTreeMap<u64, usize>);
+
 /// The stream `job` received, as batches, ending with the encore (if it has anything) at
 /// `closed` (the time the job's progress was closed).
 pub fn batches(events: &[Event], job: JobId, closed: Time) -> Vec<Batch> {
     // Group writes by instant; coalesce by progress ID (last write wins, placed at its write).
     // Per instant: the records in write order, a slot per progress ID (a later write empties
     // the earlier slot of the same ID).
-    let mut raw: Vec<(Time, Vec<Option<ClientVertex>>, BTreeMap<u64, usize>)> = Vec::new();
+    let mut raw: Vec<Instant> = Vec::new();
     for ev in events {
         let EventKind::Progress { job: j, id, vertex } = &ev.kind else {
             continue;
