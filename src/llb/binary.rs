@@ -23,8 +23,9 @@ pub(crate) fn read_as(bytes: &[u8], format: Format) -> Result<Definition, ParseE
     let err = |offset: usize, msg: String| ParseError::new(format, Location::Byte(offset), msg);
     // First walk the outer message without decoding anything, so that a truncated or garbled
     // input fails at once, at the offset where its structure breaks.
-    let mut r = Reader { buf: bytes, pos: 0 };
+    let mut fields: Vec<(u64, usize, &[u8])> = Vec::new();
     let mut n_ops = 0usize;
+    let mut r = Reader { buf: bytes, pos: 0 };
     while !r.done() {
         let at = r.pos;
         let (field, wire) = r.key().map_err(|m| err(at, m))?;
@@ -36,9 +37,11 @@ pub(crate) fn read_as(bytes: &[u8], format: Format) -> Result<Definition, ParseE
                     2 => "metadata".to_string(),
                     _ => "Source".to_string(),
                 };
-                r.len_delimited()
+                let data = r
+                    .len_delimited()
                     .map_err(|m| err(start, format!("{what}: {m}")))?;
                 n_ops += usize::from(field == 1);
+                fields.push((field, start + varint_len(data.len() as u64), data));
             }
             (1..=3, w) => {
                 return Err(err(
@@ -51,62 +54,34 @@ pub(crate) fn read_as(bytes: &[u8], format: Format) -> Result<Definition, ParseE
                 .map_err(|m| err(at, format!("unknown field {field}: {m}")))?,
         }
     }
-    let mut r = Reader { buf: bytes, pos: 0 };
     let mut def = Definition {
         ops: Vec::with_capacity(n_ops),
         metadata: BTreeMap::new(),
         source: None,
         notes: Vec::new(),
     };
-    while !r.done() {
-        let at = r.pos;
-        let (field, wire) = r.key().map_err(|m| err(at, m))?;
-        match (field, wire) {
-            (1, WIRE_LEN) => {
-                let start = r.pos;
-                let data = r
-                    .len_delimited()
-                    .map_err(|m| err(start, format!("def[{}]: {m}", def.ops.len())))?;
-                let offset = start + varint_len(data.len() as u64);
-                let op = decode_op(data);
-                def.ops.push(DefOp {
-                    digest: Digest::of(data),
-                    bytes: data.to_vec(),
-                    op,
-                    offset: Some(offset),
-                    pinned: false,
-                });
-            }
-            (2, WIRE_LEN) => {
-                let start = r.pos;
-                let data = r
-                    .len_delimited()
-                    .map_err(|m| err(start, format!("metadata: {m}")))?;
+    for (field, offset, data) in fields {
+        match field {
+            1 => def.ops.push(DefOp {
+                digest: Digest::of(data),
+                bytes: data.to_vec(),
+                op: decode_op(data),
+                offset: Some(offset),
+                pinned: false,
+            }),
+            2 => {
                 let entry = MetadataEntry::decode(data)
-                    .map_err(|e| err(start, format!("metadata entry: {e}")))?;
+                    .map_err(|e| err(offset, format!("metadata entry: {e}")))?;
                 def.metadata
                     .insert(Digest::from_raw(entry.key), entry.value.unwrap_or_default());
             }
-            (3, WIRE_LEN) => {
-                let start = r.pos;
-                let data = r
-                    .len_delimited()
-                    .map_err(|m| err(start, format!("Source: {m}")))?;
-                let source =
-                    pb::Source::decode(data).map_err(|e| err(start, format!("Source: {e}")))?;
-                // Repeated occurrences of a message field merge in protobuf; last one wins here,
-                // which is what every real producer (one occurrence) gives anyway.
-                def.source = Some(source);
+            _ => {
+                // A repeated message field merges in protobuf; the last one wins here, which is
+                // what every real producer (one occurrence) gives anyway.
+                def.source = Some(
+                    pb::Source::decode(data).map_err(|e| err(offset, format!("Source: {e}")))?,
+                );
             }
-            (1..=3, w) => {
-                return Err(err(
-                    at,
-                    format!("field {field} has wire type {w}, expected 2 (length-delimited)"),
-                ))
-            }
-            (_, w) => r
-                .skip(w)
-                .map_err(|m| err(at, format!("unknown field {field}: {m}")))?,
         }
     }
     Ok(def)
