@@ -305,3 +305,47 @@ fn retry_after_failure_reexecutes_the_failed_vertex() {
     }
     assert_eq!(checked, 6);
 }
+
+/// Figures the oracle's README reports for df-buildkit, a definition whose traces are not in
+/// `testdata/oracle`: the simulator must reproduce them too.
+#[test]
+fn df_buildkit_matches_the_figures_the_oracle_reports() {
+    let count = |n: &Norm, via: &str| {
+        n.vertices
+            .values()
+            .filter(|v| v.cached_via == Some(via))
+            .count()
+    };
+    let warm = ours("df-buildkit", Variant::Plain, "b_warm", FirstJob::Job0);
+    assert_eq!(
+        (
+            warm.exec_ran.len(),
+            count(&warm, "load"),
+            count(&warm, "inferred")
+        ),
+        (0, 1, 51)
+    );
+    assert_eq!(
+        warm.vertices
+            .values()
+            .filter(|v| !v.cached && v.started)
+            .count(),
+        7,
+        "sources stay cached=false"
+    );
+    let mutated = ours("df-buildkit", Variant::Content, "c_mutated", FirstJob::Job0);
+    assert_eq!(
+        (
+            mutated.exec_ran.len(),
+            count(&mutated, "load"),
+            count(&mutated, "inferred")
+        ),
+        (1, 1, 51)
+    );
+    let f1 = ours("df-buildkit", Variant::Content, "f_job1", FirstJob::Job0);
+    assert_eq!(
+        f1.vertices.len(),
+        79,
+        "job1's stream shows the merged-in vertices of job0"
+    );
+}
