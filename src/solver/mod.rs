@@ -13,11 +13,13 @@
 
 pub mod cache;
 mod edge;
+mod export;
 mod index;
 pub mod ops;
 mod scheduler;
 pub mod stream;
 pub mod summary;
+pub use export::{ExportMode, ExportedKey};
 
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 
@@ -468,6 +470,7 @@ pub(crate) struct JobData {
     pub outcome: Option<JobOutcome>,
     pub vertices: Vec<LoadVertex>,
     pub started: Option<Time>,
+    pub result: Option<ResId>,
 }
 
 /// A vertex as a job loads it.
@@ -479,6 +482,7 @@ pub(crate) struct LoadVertex {
     pub inputs: Vec<(usize, i64)>,
     pub ignore_cache: bool,
     pub progress_group: Option<ProgressGroup>,
+    pub export_cache: Option<bool>,
 }
 
 /// The solver: shared active graph, scheduler, cache, and the jobs on them.
@@ -594,6 +598,7 @@ impl Solver {
                     name: g.name.clone(),
                     weak: g.weak,
                 }),
+                export_cache: v.metadata.export_cache.as_ref().map(|e| e.value),
             })
             .collect();
         let t = graph.target();
@@ -607,6 +612,7 @@ impl Solver {
             outcome: None,
             vertices,
             started: None,
+            result: None,
         });
         let _ = VertexId(0);
         self.at(start.max(self.now), Timed::Start(id));

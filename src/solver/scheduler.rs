@@ -413,11 +413,9 @@ impl Solver {
         let (result, error) = match (&status.err, &status.value) {
             (Some(e), _) => (None, Some(e.message.clone())),
             (None, Value::Edge(e)) => {
-                let r = self.edges[e.0 as usize]
-                    .st
-                    .result
-                    .map(|r| self.results[r.0 as usize].id.clone());
-                (r, None)
+                let res = self.edges[e.0 as usize].st.result;
+                self.jobs[job.0 as usize].result = res;
+                (res.map(|r| self.results[r.0 as usize].id.clone()), None)
             }
             _ => (None, None),
         };
