@@ -23,7 +23,7 @@ pub use export::{ExportMode, ExportedKey};
 
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 
-use crate::graph::{Graph, VertexId};
+use crate::graph::Graph;
 use crate::llb::{pb, Digest};
 
 use cache::{Cache, CacheRecord, KeyId};
@@ -614,7 +614,6 @@ impl Solver {
             started: None,
             result: None,
         });
-        let _ = VertexId(0);
         self.at(start.max(self.now), Timed::Start(id));
         id
     }
