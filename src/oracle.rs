@@ -280,10 +280,7 @@ pub fn run_phase_ordered(
                 st.cancel_delay = 300 * MS;
             }
             let mut s = fresh(st);
-            let opts = JobOptions {
-                cancel: Some(CancelAt::AfterExecStart(lv, 200 * MS)),
-                ..JobOptions::default()
-            };
+            let opts = cancel_200ms_after(lv);
             let (job, start) = one(&mut s, graph, phase, opts);
             Ok(PhaseRun {
                 solver: s,
@@ -296,10 +293,7 @@ pub fn run_phase_ordered(
             let mut st = stubs;
             st.long.insert(lv.clone(), 1000 * MS);
             let mut s = fresh(st);
-            let opts = JobOptions {
-                cancel: Some(CancelAt::AfterExecStart(lv, 200 * MS)),
-                ..JobOptions::default()
-            };
+            let opts = cancel_200ms_after(lv);
             let (j0, j1) =
                 submit_pair(&mut s, first, (graph, JobOptions::default()), (graph, opts));
             s.run();
@@ -331,6 +325,14 @@ pub fn run_phase_ordered(
             "unknown phase {other:?} (one of {})",
             PHASES.join(", ")
         ))),
+    }
+}
+
+/// The oracle's cancel: 200 ms after the long vertex's exec starts.
+fn cancel_200ms_after(long_vertex: Digest) -> JobOptions {
+    JobOptions {
+        cancel: Some(CancelAt::AfterExecStart(long_vertex, 200 * MS)),
+        ..JobOptions::default()
     }
 }
 

@@ -359,8 +359,9 @@ impl Cache {
         dgst: &str,
         output: i64,
     ) -> Vec<KeyId> {
-        let mut per_dep: Vec<BTreeSet<String>> = Vec::with_capacity(deps.len());
-        let mut all: BTreeMap<String, ()> = BTreeMap::new();
+        // Per dependency: its storage ID, the link it is queried over, the targets found.
+        let mut per_dep: Vec<(String, Link, BTreeSet<String>)> = Vec::with_capacity(deps.len());
+        let mut all: BTreeSet<String> = BTreeSet::new();
         for d in deps {
             let link = Link {
                 input,
@@ -371,23 +372,14 @@ impl Cache {
             let from = self.storage_id(d.key);
             let found: BTreeSet<String> =
                 self.storage.walk_links(&from, &link).into_iter().collect();
-            for id in &found {
-                all.insert(id.clone(), ());
-            }
-            per_dep.push(found);
+            all.extend(found.iter().cloned());
+            per_dep.push((from, link, found));
         }
         // Every dependency that lacks a link to a found target gets one.
-        for id in all.keys() {
-            for (d, found) in deps.iter().zip(&per_dep) {
+        for id in &all {
+            for (from, link, found) in &per_dep {
                 if !found.contains(id) {
-                    let link = Link {
-                        input,
-                        output,
-                        digest: dgst.to_string(),
-                        selector: d.selector.clone(),
-                    };
-                    let from = self.storage_id(d.key);
-                    self.storage.add_link(&from, link, id);
+                    self.storage.add_link(from, link.clone(), id);
                 }
             }
         }
@@ -398,8 +390,7 @@ impl Cache {
             }
             return vec![self.new_key_with_id(root, dgst, output)];
         }
-        let ids: Vec<String> = all.into_keys().collect();
-        ids.into_iter()
+        all.into_iter()
             .map(|id| self.new_key_with_id(id, dgst, output))
             .collect()
     }
