@@ -32,6 +32,7 @@ pub mod inspect;
 pub mod llb;
 pub mod load;
 pub mod oracle;
+pub mod progress;
 pub mod solver;
 #[doc(hidden)]
 pub mod testutil;

@@ -131,8 +131,8 @@ pub fn mutate_source(def: &Definition, digest: &Digest, attr: (&str, &str)) -> O
 // -------------------------------------------------------------------------------------------
 // Phases: the oracle's scenarios, run on the simulated solver.
 
+use crate::progress::stream::{batches, Batch};
 use crate::solver::ops::{StubOps, INJECTED_FAILURE};
-use crate::solver::stream::{batches, Batch};
 use crate::solver::{CancelAt, EventKind, JobId, JobOptions, Solver, Time, Variant, MS};
 
 /// The oracle's phases, in the order they are listed there.
@@ -434,7 +434,7 @@ pub fn normalize(run: &PhaseRun, phase: &str, variant: Variant) -> Norm {
             _ => None,
         })
         .collect();
-    let update = |v: &crate::solver::stream::StreamVertex| NormUpdate {
+    let update = |v: &crate::progress::stream::StreamVertex| NormUpdate {
         digest: v.vertex.digest.clone(),
         started: v.vertex.started.is_some(),
         completed: v.vertex.completed.is_some(),

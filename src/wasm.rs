@@ -91,7 +91,8 @@ struct SolveOptions {
 /// (a vertex digest), cancelAtMs, thenWarm}`.
 #[wasm_bindgen(js_name = solveDefinition)]
 pub fn solve_definition(input: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    use crate::solver::{summary, CancelAt, JobOptions, Solver, StubOps, Variant, MS};
+    use crate::progress::summary;
+    use crate::solver::{CancelAt, JobOptions, Solver, StubOps, Variant, MS};
     let bytes = input_bytes(&input)?;
     let opts: SolveOptions = if options.is_undefined() || options.is_null() {
         SolveOptions::default()

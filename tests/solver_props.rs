@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
+use llbsim::progress::stream::{batches, StreamVertex};
 use llbsim::solver::ops::StubOps;
-use llbsim::solver::stream::{batches, StreamVertex};
 use llbsim::solver::{CancelAt, EventKind, JobId, JobOptions, Solver, Time, Variant};
 use llbsim::{load_bytes, testutil, Digest, Graph, LoadOptions};
 
@@ -333,7 +333,7 @@ fn deep_warm_cascade_needs_no_stack() {
             let now = s.now();
             let warm = s.submit("warm", &g, Default::default(), now);
             s.run();
-            let rows = llbsim::solver::summary::rows(&s, warm);
+            let rows = llbsim::progress::summary::rows(&s, warm);
             assert_eq!(
                 rows.iter().filter(|r| r.action == "skipped").count(),
                 19_999

@@ -4,7 +4,8 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use llbsim::oracle;
-use llbsim::solver::{summary, CancelAt, JobId, JobOptions, Solver, StubOps, Time, Variant, MS};
+use llbsim::progress::summary;
+use llbsim::solver::{CancelAt, JobId, JobOptions, Solver, StubOps, Time, Variant, MS};
 use llbsim::{inspect, llb, load, Digest, Entitlements, Graph, LoadOptions};
 
 const USAGE: &str = "\

@@ -17,8 +17,6 @@ mod export;
 mod index;
 pub mod ops;
 mod scheduler;
-pub mod stream;
-pub mod summary;
 pub use export::{ExportMode, ExportedKey};
 
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::llb::Digest;
 
-use super::{ClientVertex, Event, EventKind, JobId, Time};
+use crate::solver::{ClientVertex, Event, EventKind, JobId, Time};
 
 /// One vertex record of the stream.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::llb::Digest;
 
 use super::stream::batches;
-use super::{EventKind, JobId, Reason, Solver, Time};
+use crate::solver::{EventKind, JobId, Reason, Solver, Time};
 
 /// One vertex of a job, after the solve.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -52,7 +52,7 @@ pub fn rows(solver: &Solver, job: JobId) -> Vec<VertexRow> {
     // Intervals per progress ID, and the final record per vertex.
     let mut order: Vec<Digest> = Vec::new();
     let mut seen = BTreeSet::new();
-    let mut last: BTreeMap<Digest, (super::ClientVertex, bool)> = BTreeMap::new();
+    let mut last: BTreeMap<Digest, (crate::solver::ClientVertex, bool)> = BTreeMap::new();
     let mut intervals: BTreeMap<Digest, BTreeMap<Time, Time>> = BTreeMap::new();
     for b in batches(solver.events(), job, closed) {
         for v in b.vertexes {
