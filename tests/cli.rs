@@ -138,6 +138,35 @@ fn solve_prints_a_table_and_then_a_warm_rebuild() {
 }
 
 #[test]
+fn import_cache_loads_from_the_first_builds_cache() {
+    let (code, out, err) = llbsim(
+        &[
+            "solve",
+            &format!("{CORPUS}/df-dockerfile-frontend.pb"),
+            "--then",
+            "warm",
+            "--import-cache",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let events = v["events"].as_array().cloned().unwrap_or_default();
+    let from_registry = events
+        .iter()
+        .filter(|e| e["event"] == "load" && e["why"]["source"] == "registry")
+        .count();
+    assert_eq!(
+        from_registry, 1,
+        "the target is loaded from the imported cache"
+    );
+    let second_job_execs = events.iter().filter(|e| e["event"] == "exec_start").count();
+    assert_eq!(second_job_execs, 10, "only the cold build's 10 execs");
+}
+
+#[test]
 fn solve_with_a_failure_and_a_cancel() {
     let (code, out, _) = llbsim(
         &[

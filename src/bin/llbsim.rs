@@ -14,8 +14,8 @@ llbsim: simulate BuildKit's LLB solver
 USAGE:
     llbsim inspect [--format text|json|dot] [--allow ENTITLEMENT]... FILE|-
     llbsim solve FILE [--variant default|plain|content] [--seed N] [--no-cache]
-                 [--fail SELECTOR] [--cancel-at DURATION] [--then warm|FILE2] [--jobs FILE2]
-                 [--parallelism N] [--format text|json]
+                 [--fail SELECTOR] [--cancel-at DURATION] [--then warm|FILE2] [--import-cache]
+                 [--jobs FILE2] [--parallelism N] [--format text|json]
     llbsim oracle FILE --variant plain|content --phase PHASE
 
 FILE may be a binary pb.Definition (llb.WriteTo, buildctl's input), its base64, a
@@ -28,6 +28,9 @@ solve:
                         half the graph's depth)
     --cancel-at DUR     cancel the build at this virtual time (e.g. 1.5s, 200ms)
     --then warm|FILE2   afterwards, build again on the same solver (same definition, or FILE2)
+    --import-cache      with --then: the second build starts from an empty local cache and
+                        imports the first build's cache as a cache source (as if exported
+                        with mode=max to a registry and passed to --import-cache)
     --jobs FILE2        build FILE2 at the same time, as a second job
     --parallelism N     run at most N ops at once (default: unlimited, like BuildKit)
     --format json       print the event log instead of the table
@@ -55,6 +58,7 @@ struct Args {
     fail: Option<String>,
     cancel_at: Option<Time>,
     then: Option<String>,
+    import_cache: bool,
     jobs: Option<String>,
     phase: Option<String>,
     parallelism: Option<usize>,
@@ -113,6 +117,7 @@ fn parse() -> Result<Option<Args>, String> {
             Long("fail") => a.fail = Some(val(&mut parser)?),
             Long("cancel-at") => a.cancel_at = Some(parse_duration(&val(&mut parser)?)?),
             Long("then") => a.then = Some(val(&mut parser)?),
+            Long("import-cache") => a.import_cache = true,
             Long("jobs") => a.jobs = Some(val(&mut parser)?),
             Long("phase") => a.phase = Some(val(&mut parser)?),
             Long("parallelism") => {
@@ -206,7 +211,12 @@ fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
         };
         let now = solver.now();
         solver.ops_mut().fail.clear();
-        jobs.push(solver.submit(then, &g2, JobOptions::default(), now));
+        let mut opts = JobOptions::default();
+        if a.import_cache {
+            opts.cache_from.push(solver.snapshot_cache("registry"));
+            solver.clear_cache();
+        }
+        jobs.push(solver.submit(then, &g2, opts, now));
         solver.run();
     }
     if a.format == Some(OutputFormat::Json) {

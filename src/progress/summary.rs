@@ -92,8 +92,12 @@ pub fn rows(solver: &Solver, job: JobId) -> Vec<VertexRow> {
                     _ => "its result was needed and no cache record matched its cache key".to_string(),
                 };
                 ("ran", why)
-            } else if let Some(Reason::CacheHit { record }) = loaded.get(&d) {
-                ("loaded", format!("its result was needed and cache record {record} matched its key"))
+            } else if let Some(Reason::CacheHit { record, source }) = loaded.get(&d) {
+                let from = match source {
+                    Some(s) => format!(" in cache source {s} (now also saved in the local cache)"),
+                    None => String::new(),
+                };
+                ("loaded", format!("its result was needed and cache record {record}{from} matched its key"))
             } else if inferred {
                 ("skipped", "a vertex using it started first (it was a cache hit), so its own result was never needed".to_string())
             } else if v.started.is_some() && v.inputs.is_empty() {

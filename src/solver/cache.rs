@@ -39,8 +39,8 @@ pub struct CacheKey {
     pub output: i64,
     /// Per input, the alternative keys of that input.
     pub deps: Vec<Vec<KeyWithSelector>>,
-    /// The storage ID, once computed (`ids[cm]` in BuildKit; there is one manager).
-    storage_id: Option<String>,
+    /// The key's storage ID in each cache manager that has computed one (`ids` in BuildKit).
+    storage_ids: BTreeMap<ManagerId, String>,
     /// The edge index's IDs for this key.
     pub(crate) index_ids: Vec<String>,
 }
@@ -70,6 +70,15 @@ pub struct Link {
     pub selector: String,
 }
 
+/// A cache manager: index 0 ([`MAIN`]) is the solver's own cache; the others are cache sources
+/// (imported caches).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct ManagerId(pub u16);
+
+/// The solver's own cache manager (`DefaultCache`).
+pub const MAIN: ManagerId = ManagerId(0);
+
 /// `CacheRecord`: a result stored under a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CacheRecord {
@@ -77,6 +86,8 @@ pub struct CacheRecord {
     pub id: String,
     /// The key it was found under.
     pub key: KeyId,
+    /// The manager that holds it.
+    pub manager: ManagerId,
     /// When it was saved, on the virtual clock.
     pub created_at: Time,
     /// Lower is preferred among equally new records.
@@ -91,7 +102,7 @@ pub fn root_key(dgst: &str, output: i64) -> String {
     Digest::of(format!("{dgst}@{output}").as_bytes()).to_string()
 }
 
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 struct StoredKey {
     results: BTreeMap<String, Time>,
     links: BTreeMap<Link, BTreeSet<String>>,
@@ -99,7 +110,7 @@ struct StoredKey {
 }
 
 /// The in-memory `CacheKeyStorage`.
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 struct Storage {
     by_id: BTreeMap<String, StoredKey>,
     by_result: BTreeMap<String, BTreeSet<String>>,
@@ -233,13 +244,31 @@ impl IdGen {
     }
 }
 
-/// The key arena and the in-memory cache manager (key storage plus result storage).
+/// One in-memory cache manager: key storage plus the results that exist.
+#[derive(Debug, Clone, Default)]
+struct Manager {
+    /// A name for people (`main`, or the source's name).
+    name: String,
+    storage: Storage,
+    results: BTreeSet<String>,
+}
+
+/// What [`Cache::load`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    /// The result ID.
+    pub result: String,
+    /// The record came from a cache source and was saved into the main cache.
+    pub materialized: bool,
+}
+
+/// The key arena and the cache managers: the main one and any cache sources. A state whose
+/// vertex has cache sources talks to all of them the way `combinedCacheManager` does (facts
+/// §4.12); otherwise only to the main one.
 #[derive(Debug)]
 pub struct Cache {
     keys: Vec<CacheKey>,
-    storage: Storage,
-    /// Results that exist (the in-memory result store).
-    results: BTreeSet<String>,
+    managers: Vec<Manager>,
     ids: IdGen,
 }
 
@@ -248,8 +277,10 @@ impl Cache {
     pub fn new(seed: u64) -> Cache {
         Cache {
             keys: Vec::new(),
-            storage: Storage::default(),
-            results: BTreeSet::new(),
+            managers: vec![Manager {
+                name: "main".into(),
+                ..Manager::default()
+            }],
             ids: IdGen::new(seed),
         }
     }
@@ -257,6 +288,27 @@ impl Cache {
     /// A fresh random-looking ID (shared with the edge index).
     pub fn new_id(&mut self) -> String {
         self.ids.next_id()
+    }
+
+    /// Adds a cache source holding a copy of everything the main cache holds now, as an
+    /// imported cache exported with `mode=max` would.
+    pub fn snapshot_as_source(&mut self, name: &str) -> ManagerId {
+        let mut m = self.managers[MAIN.0 as usize].clone();
+        m.name = name.to_string();
+        self.managers.push(m);
+        ManagerId((self.managers.len() - 1) as u16)
+    }
+
+    /// The name of a manager.
+    pub fn manager_name(&self, m: ManagerId) -> &str {
+        self.managers
+            .get(m.0 as usize)
+            .map_or("", |m| m.name.as_str())
+    }
+
+    fn mgr(&mut self, m: ManagerId) -> &mut Manager {
+        let i = (m.0 as usize).min(self.managers.len() - 1);
+        &mut self.managers[i]
     }
 
     /// `NewCacheKey(dgst, vtx, output)`.
@@ -267,12 +319,12 @@ impl Cache {
             vtx: vtx.clone(),
             output,
             deps: Vec::new(),
-            storage_id: None,
+            storage_ids: BTreeMap::new(),
             index_ids: Vec::new(),
         })
     }
 
-    /// `CacheKey.clone()`: same ID, digest, vtx, output and storage ID; no deps.
+    /// `CacheKey.clone()`: same ID, digest, vtx, output and storage IDs; no deps.
     pub fn clone_key(&mut self, k: KeyId) -> KeyId {
         let mut c = self.key(k).clone();
         c.deps = Vec::new();
@@ -299,43 +351,48 @@ impl Cache {
         self.key_mut(k).deps = deps;
     }
 
-    fn new_key_with_id(&mut self, id: String, dgst: &str, output: i64) -> KeyId {
+    fn new_key_with_id(&mut self, m: ManagerId, id: String, dgst: &str, output: i64) -> KeyId {
         self.push(CacheKey {
             id: id.clone(),
             digest: dgst.to_string(),
             vtx: Digest::default(),
             output,
             deps: Vec::new(),
-            storage_id: Some(id),
+            storage_ids: BTreeMap::from([(m, id)]),
             index_ids: Vec::new(),
         })
     }
 
-    /// `cacheManager.getID`.
+    /// `cacheManager.getID` of the main cache.
     pub fn storage_id(&mut self, k: KeyId) -> String {
-        if let Some(id) = &self.key(k).storage_id {
+        self.storage_id_in(MAIN, k)
+    }
+
+    /// `cacheManager.getID` of manager `m`.
+    fn storage_id_in(&mut self, m: ManagerId, k: KeyId) -> String {
+        if let Some(id) = self.key(k).storage_ids.get(&m) {
             return id.clone();
         }
         let id = if self.key(k).deps.is_empty() {
             self.key(k).id.clone()
         } else {
-            self.id_from_deps(k)
+            self.id_from_deps(m, k)
         };
-        self.key_mut(k).storage_id = Some(id.clone());
+        self.key_mut(k).storage_ids.insert(m, id.clone());
         id
     }
 
     /// `getIDFromDeps`: follow links from each dependency; the first input's targets, narrowed by
     /// each alternative of every further input; any survivor, else a fresh ID.
-    fn id_from_deps(&mut self, k: KeyId) -> String {
+    fn id_from_deps(&mut self, m: ManagerId, k: KeyId) -> String {
         let key = self.key(k).clone();
         let mut matches: BTreeSet<String> = BTreeSet::new();
         for (i, deps) in key.deps.iter().enumerate() {
             if i == 0 || !matches.is_empty() {
                 for ck in deps {
                     let link = key.link_from(i, &ck.selector);
-                    let from = self.storage_id(ck.key);
-                    let found = self.storage.walk_links(&from, &link);
+                    let from = self.storage_id_in(m, ck.key);
+                    let found = self.mgr(m).storage.walk_links(&from, &link);
                     if i == 0 {
                         matches.extend(found);
                     } else {
@@ -351,9 +408,35 @@ impl Cache {
         }
     }
 
-    /// `Query(deps, input, dgst, output)`.
+    /// `Query(deps, input, dgst, output)` on the main cache plus `sources` (a combined query
+    /// when there are any: keys unioned by ID, the main cache's key preferred, in ID order).
     pub fn query(
         &mut self,
+        sources: &[ManagerId],
+        deps: &[KeyWithSelector],
+        input: usize,
+        dgst: &str,
+        output: i64,
+    ) -> Vec<KeyId> {
+        if sources.is_empty() {
+            return self.query_in(MAIN, deps, input, dgst, output);
+        }
+        let mut by_id: BTreeMap<String, KeyId> = BTreeMap::new();
+        for &m in std::iter::once(&MAIN).chain(sources) {
+            for k in self.query_in(m, deps, input, dgst, output) {
+                let id = self.key(k).id.clone();
+                if m == MAIN || !by_id.contains_key(&id) {
+                    by_id.insert(id, k);
+                }
+            }
+        }
+        by_id.into_values().collect()
+    }
+
+    /// One manager's `Query`.
+    fn query_in(
+        &mut self,
+        m: ManagerId,
         deps: &[KeyWithSelector],
         input: usize,
         dgst: &str,
@@ -369,9 +452,13 @@ impl Cache {
                 digest: dgst.to_string(),
                 selector: d.selector.clone(),
             };
-            let from = self.storage_id(d.key);
-            let found: BTreeSet<String> =
-                self.storage.walk_links(&from, &link).into_iter().collect();
+            let from = self.storage_id_in(m, d.key);
+            let found: BTreeSet<String> = self
+                .mgr(m)
+                .storage
+                .walk_links(&from, &link)
+                .into_iter()
+                .collect();
             all.extend(found.iter().cloned());
             per_dep.push((from, link, found));
         }
@@ -379,45 +466,75 @@ impl Cache {
         for id in &all {
             for (from, link, found) in &per_dep {
                 if !found.contains(id) {
-                    self.storage.add_link(from, link.clone(), id);
+                    self.mgr(m).storage.add_link(from, link.clone(), id);
                 }
             }
         }
         if deps.is_empty() {
             let root = root_key(dgst, output);
-            if !self.storage.exists(&root) {
+            if !self.mgr(m).storage.exists(&root) {
                 return Vec::new();
             }
-            return vec![self.new_key_with_id(root, dgst, output)];
+            return vec![self.new_key_with_id(m, root, dgst, output)];
         }
         all.into_iter()
-            .map(|id| self.new_key_with_id(id, dgst, output))
+            .map(|id| self.new_key_with_id(m, id, dgst, output))
             .collect()
     }
 
-    /// `Records(key)`: results stored under the key that still exist.
-    pub fn records(&mut self, k: KeyId) -> Vec<CacheRecord> {
-        let id = self.storage_id(k);
+    /// `Records(key)`. Without sources: the main cache's records (computing the key's ID).
+    /// With sources (combined): only the managers the key already has an ID in, records unioned
+    /// by ID, the main cache's winning with priority 1; a key with no IDs at all is an error.
+    pub fn records(&mut self, sources: &[ManagerId], k: KeyId) -> Result<Vec<CacheRecord>, String> {
+        if sources.is_empty() {
+            return Ok(self.records_in(MAIN, k));
+        }
+        let managers: Vec<ManagerId> = self.key(k).storage_ids.keys().copied().collect();
+        if managers.is_empty() {
+            return Err("no results".into());
+        }
+        let mut by_id: BTreeMap<String, CacheRecord> = BTreeMap::new();
+        for m in managers {
+            for mut rec in self.records_in(m, k) {
+                if m == MAIN || !by_id.contains_key(&rec.id) {
+                    if m == MAIN {
+                        rec.priority = 1;
+                    }
+                    by_id.insert(rec.id.clone(), rec);
+                }
+            }
+        }
+        Ok(by_id.into_values().collect())
+    }
+
+    /// One manager's `Records`: results stored under the key that still exist.
+    fn records_in(&mut self, m: ManagerId, k: KeyId) -> Vec<CacheRecord> {
+        let id = self.storage_id_in(m, k);
         let mut out = Vec::new();
-        for (r, created_at) in self.storage.results(&id) {
-            if self.results.contains(&r) {
+        let mgr = self.mgr(m);
+        for (r, created_at) in mgr.storage.results(&id) {
+            if mgr.results.contains(&r) {
                 out.push(CacheRecord {
                     id: r,
                     key: k,
+                    manager: m,
                     created_at,
                     priority: 0,
                 });
             } else {
-                self.storage.release(&r);
+                mgr.storage.release(&r);
             }
         }
         out
     }
 
-    /// `Load(record)`: the result ID, if it is still there.
-    pub fn load(&mut self, rec: &CacheRecord) -> Result<String, String> {
-        let id = self.storage_id(rec.key);
-        let known = self
+    /// `Load(record)` through the record's own manager. A record from a cache source is then
+    /// saved into the main cache (the imported cache is materialised locally).
+    pub fn load(&mut self, rec: &CacheRecord) -> Result<Loaded, String> {
+        let m = rec.manager;
+        let id = self.storage_id_in(m, rec.key);
+        let mgr = self.mgr(m);
+        let known = mgr
             .storage
             .by_id
             .get(&id)
@@ -425,21 +542,30 @@ impl Cache {
         if !known {
             return Err(format!("no such key {id}: not found"));
         }
-        if !self.results.contains(&rec.id) {
+        if !mgr.results.contains(&rec.id) {
             return Err("not found".into());
         }
-        Ok(rec.id.clone())
+        let materialized = m != MAIN;
+        if materialized {
+            self.save(rec.key, &rec.id, rec.created_at);
+        }
+        Ok(Loaded {
+            result: rec.id.clone(),
+            materialized,
+        })
     }
 
-    /// `Save(key, result, createdAt)`.
+    /// `Save(key, result, createdAt)`, always into the main cache.
     pub fn save(&mut self, k: KeyId, result: &str, now: Time) -> CacheRecord {
-        self.results.insert(result.to_string());
         let id = self.storage_id(k);
-        self.storage.add_result(&id, result, now);
+        let main = self.mgr(MAIN);
+        main.results.insert(result.to_string());
+        main.storage.add_result(&id, result, now);
         self.ensure_persistent_key(k);
         CacheRecord {
             id: result.to_string(),
             key: k,
+            manager: MAIN,
             created_at: now,
             priority: 0,
         }
@@ -458,30 +584,33 @@ impl Cache {
                 for ck in deps {
                     let link = key.link_from(i, &ck.selector);
                     let ck_id = self.storage_id(ck.key);
-                    if !self.storage.has_link(&ck_id, &link, &id) {
+                    let storage = &mut self.mgr(MAIN).storage;
+                    if !storage.has_link(&ck_id, &link, &id) {
                         stack.push(ck.key);
-                        self.storage.add_link(&ck_id, link, &id);
+                        storage.add_link(&ck_id, link, &id);
                     }
                 }
             }
         }
     }
 
-    /// Drops every stored key and result ("clear cache").
+    /// Drops every stored key and result of the main cache ("clear cache"); cache sources stay.
     pub fn clear(&mut self) {
-        self.storage = Storage::default();
-        self.results.clear();
+        let main = self.mgr(MAIN);
+        main.storage = Storage::default();
+        main.results.clear();
     }
 
-    /// Number of results stored.
+    /// Number of results stored in the main cache.
     pub fn result_count(&self) -> usize {
-        self.results.len()
+        self.managers[MAIN.0 as usize].results.len()
     }
 
-    /// Releases one result (and prunes keys left empty).
+    /// Releases one result of the main cache (and prunes keys left empty).
     pub fn release(&mut self, result: &str) {
-        self.results.remove(result);
-        self.storage.release(result);
+        let main = self.mgr(MAIN);
+        main.results.remove(result);
+        main.storage.release(result);
     }
 }
 
@@ -514,9 +643,9 @@ mod tests {
         let a = c.new_key("cmA", &vtx, 0);
         c.save(a, "resA", 1);
         // Root query finds A.
-        let found = c.query(&[], 0, "cmA", 0);
+        let found = c.query(&[], &[], 0, "cmA", 0);
         assert_eq!(found.len(), 1);
-        assert_eq!(c.records(found[0]).len(), 1);
+        assert_eq!(c.records(&[], found[0]).unwrap_or_default().len(), 1);
         // B depends on A.
         let b = c.new_key("cmB", &vtx, 0);
         c.set_deps(
@@ -528,6 +657,7 @@ mod tests {
         );
         c.save(b, "resB", 2);
         let hits = c.query(
+            &[],
             &[KeyWithSelector {
                 key: found[0],
                 selector: "sel".into(),
@@ -537,12 +667,13 @@ mod tests {
             0,
         );
         assert_eq!(hits.len(), 1);
-        let recs = c.records(hits[0]);
+        let recs = c.records(&[], hits[0]).unwrap_or_default();
         assert_eq!(recs.len(), 1);
         assert_eq!(recs[0].id, "resB");
         // A different selector misses.
         assert!(c
             .query(
+                &[],
                 &[KeyWithSelector {
                     key: found[0],
                     selector: "other".into()
@@ -552,6 +683,39 @@ mod tests {
                 0
             )
             .is_empty());
+    }
+
+    #[test]
+    fn combined_records_need_an_id_and_prefer_main() {
+        let mut c = Cache::new(3);
+        let vtx = Digest::of(b"v");
+        let a = c.new_key("cmA", &vtx, 0);
+        c.save(a, "resA", 1);
+        let src = c.snapshot_as_source("registry");
+        // A fresh key has no IDs yet: a combined cache has nothing to ask.
+        let fresh = c.new_key("cmA", &vtx, 0);
+        assert_eq!(c.records(&[src], fresh), Err("no results".to_string()));
+        // Both hold the root key: the query keeps main's key, so main's record, priority 1.
+        let found = c.query(&[src], &[], 0, "cmA", 0);
+        assert_eq!(found.len(), 1);
+        let recs = c.records(&[src], found[0]).unwrap_or_default();
+        assert_eq!(recs.len(), 1);
+        assert_eq!((recs[0].manager, recs[0].priority), (MAIN, 1));
+        // Only the source holds it: its record, loaded and saved into main.
+        c.clear();
+        let found = c.query(&[src], &[], 0, "cmA", 0);
+        let recs = c.records(&[src], found[0]).unwrap_or_default();
+        assert_eq!((recs[0].manager, recs[0].priority), (src, 0));
+        let loaded = c.load(&recs[0]);
+        assert_eq!(
+            loaded,
+            Ok(Loaded {
+                result: "resA".into(),
+                materialized: true
+            })
+        );
+        assert_eq!(c.result_count(), 1);
+        assert_eq!(c.query(&[], &[], 0, "cmA", 0).len(), 1);
     }
 
     #[test]
@@ -573,6 +737,7 @@ mod tests {
         let r = |id: &str, t, p| CacheRecord {
             id: id.into(),
             key: k,
+            manager: MAIN,
             created_at: t,
             priority: p,
         };

@@ -5,7 +5,7 @@
 //! States only go up: initial → cache-fast (definition keys known) → cache-slow (content keys
 //! known) → complete (result there).
 
-use super::cache::{best_record, KeyId, KeyWithSelector};
+use super::cache::{best_record, KeyId, KeyWithSelector, ManagerId};
 use super::*;
 
 /// See [`Solver::dep_view`].
@@ -26,6 +26,15 @@ impl Solver {
 
     fn ignore_cache(&self, e: EdgeId) -> bool {
         self.states[self.e(e).state_id.0 as usize].ignore_cache
+    }
+
+    /// The cache sources of the edge's state (empty: the main cache alone).
+    fn sources(&self, e: EdgeId) -> Vec<ManagerId> {
+        self.states[self.e(e).state_id.0 as usize]
+            .cache_sources
+            .iter()
+            .copied()
+            .collect()
     }
 
     fn vertex_digest(&self, e: EdgeId) -> Digest {
@@ -205,7 +214,11 @@ impl Solver {
                 mdeps.push(alts);
             }
             self.cache.set_deps(merged, mdeps);
-            let records = self.cache.records(merged);
+            let sources = self.sources(e);
+            // A combined cache refuses a key it has no IDs for; the edge skips that key.
+            let Ok(records) = self.cache.records(&sources, merged) else {
+                continue;
+            };
             for rec in records {
                 if !self.e(e).cache_records_loaded.contains(&rec.id) {
                     self.em(e).cache_records.insert(rec.id.clone(), rec);
@@ -330,14 +343,17 @@ impl Solver {
         if self.e(e).deps.is_empty() {
             self.em(e).cache_map_digests.push(cm_digest.clone());
             if !self.ignore_cache(e) {
-                let keys = self.cache.query(&[], 0, &cm_digest, output);
+                let sources = self.sources(e);
+                let keys = self.cache.query(&sources, &[], 0, &cm_digest, output);
                 self.emit(EventKind::CacheQuery {
                     digest: vtx.clone(),
                     hit: !keys.is_empty(),
                 });
                 for k in keys {
                     self.cache.key_mut(k).vtx = vtx.clone();
-                    let records = self.cache.records(k);
+                    let Ok(records) = self.cache.records(&sources, k) else {
+                        continue;
+                    };
                     for r in records {
                         self.em(e).cache_records.insert(r.id.clone(), r);
                     }
@@ -454,7 +470,8 @@ impl Solver {
                 def_keys.push(slow);
                 if let Some(cm) = self.cm(e).map(|c| c.digest.clone()) {
                     let output = self.e(e).index;
-                    self.cache.query(&def_keys, i, &cm, output);
+                    let sources = self.sources(e);
+                    self.cache.query(&sources, &def_keys, i, &cm, output);
                 }
             }
         }
@@ -472,7 +489,8 @@ impl Solver {
             return false;
         };
         let output = self.e(e).index;
-        let found_keys = self.cache.query(keys, i, &cm, output);
+        let sources = self.sources(e);
+        let found_keys = self.cache.query(&sources, keys, i, &cm, output);
         let vtx = self.vertex_digest(e);
         self.emit(EventKind::CacheQuery {
             digest: vtx.clone(),

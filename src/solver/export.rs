@@ -74,7 +74,7 @@ impl Solver {
             let export_record = export_roots || !key.deps.is_empty();
             let may_compute = mode == ExportMode::Max || min_active;
             let result = if export_record && add_record && may_compute {
-                let records = self.cache.records(k);
+                let records = self.cache.records(&[], k).unwrap_or_default();
                 best_record(&records).map(|r| r.id.clone())
             } else {
                 None

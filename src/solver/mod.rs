@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 use crate::graph::Graph;
 use crate::llb::{pb, Digest};
 
+pub use cache::ManagerId;
 use cache::{Cache, CacheRecord, KeyId};
 use ops::CacheMap;
 
@@ -126,6 +127,9 @@ pub enum Reason {
     CacheHit {
         /// The record loaded.
         record: String,
+        /// The cache source it came from (then saved into the main cache), if not the main cache.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
     },
     /// The result was needed and no cache record matched; all inputs are complete.
     CacheMiss,
@@ -241,6 +245,9 @@ pub struct JobOptions {
     pub no_cache: bool,
     /// Treat these vertices as ignore-cache.
     pub no_cache_for: BTreeSet<Digest>,
+    /// Imported caches this job may load from (`--import-cache`), made with
+    /// [`Solver::snapshot_cache`].
+    pub cache_from: Vec<ManagerId>,
 }
 
 /// How a job ended.
@@ -366,6 +373,8 @@ pub(crate) struct StateData {
     pub op: pb::Op,
     pub inputs: Vec<(Digest, i64)>,
     pub ignore_cache: bool,
+    /// Cache sources of the jobs that loaded this vertex (`state.cache` minus the main one).
+    pub cache_sources: BTreeSet<ManagerId>,
     pub jobs: BTreeSet<JobId>,
     /// Jobs whose progress writer is attached (`allPw`).
     pub attached: BTreeSet<JobId>,
@@ -569,9 +578,15 @@ impl Solver {
         &self.log
     }
 
-    /// Drops every cached result ("clear cache"); active jobs keep running.
+    /// Drops every cached result ("clear cache"); active jobs keep running. Cache sources stay.
     pub fn clear_cache(&mut self) {
         self.cache.clear();
+    }
+
+    /// Turns what the cache holds now into a cache source named `name` (as if it were exported
+    /// with `mode=max` and later imported), for jobs to use through [`JobOptions::cache_from`].
+    pub fn snapshot_cache(&mut self, name: &str) -> ManagerId {
+        self.cache.snapshot_as_source(name)
     }
 
     /// Submits a job that builds `graph`'s target, starting at `start` (not before now).
@@ -837,6 +852,7 @@ impl Solver {
                         op: v.op.clone(),
                         inputs,
                         ignore_cache: v.ignore_cache,
+                        cache_sources: BTreeSet::new(),
                         jobs: BTreeSet::new(),
                         attached: BTreeSet::new(),
                         writers: Vec::new(),
@@ -860,6 +876,8 @@ impl Solver {
             }
         };
         self.states[st.0 as usize].jobs.insert(job);
+        let sources = self.jobs[job.0 as usize].options.cache_from.clone();
+        self.states[st.0 as usize].cache_sources.extend(sources);
         // connectProgressFromState: every job of the state not yet attached gets a snapshot.
         let jobs: Vec<JobId> = self.states[st.0 as usize].jobs.iter().copied().collect();
         for j in jobs {

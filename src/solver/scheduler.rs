@@ -772,16 +772,20 @@ impl Solver {
                     self.notify_completed(s, pid, err.as_ref(), true);
                 }
                 match loaded {
-                    Ok(id) => {
+                    Ok(loaded) => {
                         let digest = self.states[s.0 as usize].digest.clone();
+                        let source = loaded
+                            .materialized
+                            .then(|| self.cache.manager_name(record.manager).to_string());
                         self.emit(EventKind::Load {
                             digest,
                             why: Reason::CacheHit {
                                 record: record.id.clone(),
+                                source,
                             },
                         });
                         self.results.push(CachedResult {
-                            id,
+                            id: loaded.result,
                             keys: vec![record.key],
                         });
                         let r = ResId((self.results.len() - 1) as u32);
