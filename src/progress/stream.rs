@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::status::{ProgressGroup as StatusGroup, SolveStatus, Timestamp, Vertex, VertexLog};
 use crate::llb::Digest;
-
 use crate::solver::{ClientVertex, Event, EventKind, JobId, Time};
 
 /// One vertex record of the stream.
@@ -172,4 +172,154 @@ pub fn batches(events: &[Event], job: JobId, closed: Time) -> Vec<Batch> {
         });
     }
     out
+}
+
+/// One message of a job's stream, with the virtual time it was read at.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TimedStatus {
+    /// When it was read, on the virtual clock.
+    pub time: Time,
+    /// What it carried, with real timestamps ([`Timestamp::virtual_at`]).
+    pub status: SolveStatus,
+    /// Vertex records made by `vertexStream` (a consumer started first), by digest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inferred: Vec<String>,
+    /// This is the encore batch.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub encore: bool,
+}
+
+fn to_vertex(v: &ClientVertex) -> Vertex {
+    Vertex {
+        digest: v.digest.to_string(),
+        inputs: v.inputs.iter().map(|d| d.to_string()).collect(),
+        name: v.name.clone(),
+        started: v.started.map(Timestamp::virtual_at),
+        completed: v.completed.map(Timestamp::virtual_at),
+        cached: v.cached,
+        error: v.error.clone(),
+        progress_group: v.progress_group.as_ref().map(|g| StatusGroup {
+            id: g.id.clone(),
+            name: g.name.clone(),
+            weak: g.weak,
+        }),
+    }
+}
+
+/// The `client.SolveStatus` messages `job` received: [`batches`] as messages, with the job's
+/// log lines (stdout, one chunk per line) in the message of the instant they were written. The
+/// encore, if any, comes last.
+pub fn statuses(events: &[Event], job: JobId, closed: Time) -> Vec<TimedStatus> {
+    let mut out: Vec<TimedStatus> = batches(events, job, closed)
+        .into_iter()
+        .map(|b| {
+            let encore = !b.vertexes.is_empty() && b.vertexes.iter().all(|v| v.encore);
+            TimedStatus {
+                time: b.time,
+                inferred: b
+                    .vertexes
+                    .iter()
+                    .filter(|v| v.inferred)
+                    .map(|v| v.vertex.digest.to_string())
+                    .collect(),
+                status: SolveStatus {
+                    vertexes: b.vertexes.iter().map(|v| to_vertex(&v.vertex)).collect(),
+                    ..SolveStatus::default()
+                },
+                encore,
+            }
+        })
+        .collect();
+    let mut logs: Vec<(Time, VertexLog)> = Vec::new();
+    for ev in events {
+        if let EventKind::Log {
+            job: j,
+            digest,
+            line,
+        } = &ev.kind
+        {
+            if *j == job {
+                logs.push((
+                    ev.time,
+                    VertexLog {
+                        vertex: digest.to_string(),
+                        stream: 1,
+                        data: format!("{line}\n").into_bytes(),
+                        timestamp: Timestamp::virtual_at(ev.time),
+                    },
+                ));
+            }
+        }
+    }
+    // Merge (both are in time order): a log joins the non-encore message of its instant, or
+    // gets its own message; the encore stays last.
+    let encore = out.pop_if(|s| s.encore);
+    let mut merged: Vec<TimedStatus> = Vec::with_capacity(out.len() + logs.len());
+    let mut logs = logs.into_iter().peekable();
+    for msg in out {
+        while let Some((t, _)) = logs.peek() {
+            if *t >= msg.time {
+                break;
+            }
+            let Some((time, log)) = logs.next() else {
+                break;
+            };
+            push_log(&mut merged, time, log);
+        }
+        merged.push(msg);
+    }
+    for (time, log) in logs {
+        push_log(&mut merged, time, log);
+    }
+    merged.extend(encore);
+    merged
+}
+
+fn push_log(out: &mut Vec<TimedStatus>, time: Time, log: VertexLog) {
+    match out.last_mut() {
+        Some(s) if s.time == time => s.status.logs.push(log),
+        _ => out.push(TimedStatus {
+            time,
+            status: SolveStatus {
+                logs: vec![log],
+                ..SolveStatus::default()
+            },
+            inferred: Vec::new(),
+            encore: false,
+        }),
+    }
+}
+
+/// `progresswriter.ResetTime` as `buildctl` applies it to every output mode: from the first
+/// message with a started vertex on (the last such vertex of that message decides), every
+/// vertex, status and log time is shifted so that vertex appears to start at `client_start`.
+/// Earlier messages and warnings are left alone.
+pub fn reset_time(messages: &mut [SolveStatus], client_start: Timestamp) {
+    let mut diff: Option<i64> = None;
+    for m in messages.iter_mut() {
+        if diff.is_none() {
+            diff = m
+                .vertexes
+                .iter()
+                .rev()
+                .find_map(|v| v.started)
+                .map(|s| s.since(client_start));
+        }
+        let Some(d) = diff else {
+            continue;
+        };
+        let shift = |t: &mut Timestamp| t.0 = t.0.saturating_sub(d);
+        for v in &mut m.vertexes {
+            v.started.as_mut().map(shift);
+            v.completed.as_mut().map(shift);
+        }
+        for s in &mut m.statuses {
+            shift(&mut s.timestamp);
+            s.started.as_mut().map(shift);
+            s.completed.as_mut().map(shift);
+        }
+        for l in &mut m.logs {
+            shift(&mut l.timestamp);
+        }
+    }
 }
