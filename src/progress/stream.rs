@@ -253,7 +253,10 @@ pub fn statuses(events: &[Event], job: JobId, closed: Time) -> Vec<TimedStatus> 
     }
     // Merge (both are in time order): a log joins the non-encore message of its instant, or
     // gets its own message; the encore stays last.
-    let encore = out.pop_if(|s| s.encore);
+    let encore = match out.last() {
+        Some(last) if last.encore => out.pop(),
+        _ => None,
+    };
     let mut merged: Vec<TimedStatus> = Vec::with_capacity(out.len() + logs.len());
     let mut logs = logs.into_iter().peekable();
     for msg in out {
