@@ -41,6 +41,9 @@ pub struct VertexSummary {
     pub kind: &'static str,
     /// Inputs in order.
     pub inputs: Vec<InputRef>,
+    /// The Dockerfile stage the name says it belongs to (`[build 2/3] RUN …` → `build`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
 }
 
 /// A reference to output `index` of the vertex with `digest`.
@@ -50,6 +53,9 @@ pub struct InputRef {
     pub digest: Digest,
     /// Output index.
     pub index: i64,
+    /// For an input of an exec: where it is mounted (none for the rootfs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mount: Option<String>,
 }
 
 /// Summarises `graph`.
@@ -64,11 +70,14 @@ pub fn summary(graph: &Graph) -> Summary {
             inputs: v
                 .inputs
                 .iter()
-                .map(|i| InputRef {
+                .enumerate()
+                .map(|(pos, i)| InputRef {
                     digest: graph.vertex(i.vertex).digest.clone(),
                     index: i.index,
+                    mount: Some(mount_label(v, pos)).filter(|m| !m.is_empty()),
                 })
                 .collect(),
+            stage: stage_of(&v.name),
         })
         .collect();
     let mut kinds = BTreeMap::new();
@@ -84,11 +93,23 @@ pub fn summary(graph: &Graph) -> Summary {
         target: InputRef {
             digest: graph.vertex(t.vertex).digest.clone(),
             index: t.index,
+            mount: None,
         },
         kinds,
         edges: graph.edge_count(),
         notes: graph.notes.clone(),
     }
+}
+
+/// The stage in a Dockerfile frontend's step name: `[name n/m] …` (or `[name] …` for
+/// `[internal]`-style names, which are not stages and give `None`).
+pub fn stage_of(name: &str) -> Option<String> {
+    let rest = name.strip_prefix('[')?;
+    let (inside, _) = rest.split_once(']')?;
+    let (stage, count) = inside.rsplit_once(' ')?;
+    let (n, m) = count.split_once('/')?;
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (numeric(n) && numeric(m) && !stage.is_empty()).then(|| stage.to_string())
 }
 
 /// The text summary printed by `llbsim inspect`.
@@ -194,5 +215,22 @@ fn one_line(s: &str) -> String {
         format!("{cut}...")
     } else {
         line
+    }
+}
+
+#[cfg(test)]
+mod stage_tests {
+    use super::stage_of;
+
+    #[test]
+    fn stages_from_names() {
+        assert_eq!(stage_of("[build 2/3] RUN make").as_deref(), Some("build"));
+        assert_eq!(
+            stage_of("[linux/amd64 base 1/4] FROM x").as_deref(),
+            Some("linux/amd64 base")
+        );
+        assert_eq!(stage_of("[internal] load build context"), None);
+        assert_eq!(stage_of("[a b/c] x"), None);
+        assert_eq!(stage_of("docker-image://alpine"), None);
     }
 }

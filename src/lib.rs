@@ -33,6 +33,7 @@ pub mod llb;
 pub mod load;
 pub mod oracle;
 pub mod progress;
+pub mod session;
 pub mod solver;
 #[doc(hidden)]
 pub mod testutil;

@@ -169,3 +169,139 @@ pub fn solve_bench(input: &[u8], variant: &str, warm: bool) -> Result<JsValue, J
     let ser = serde_wasm_bindgen::Serializer::json_compatible();
     serde::Serialize::serialize(&out, &ser).map_err(|e| js_sys::Error::new(&e.to_string()).into())
 }
+
+fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    v.serialize(&ser)
+        .map_err(|e| js_sys::Error::new(&e.to_string()).into())
+}
+
+fn session_error(e: crate::session::SessionError) -> JsValue {
+    js_sys::Error::new(&e.0).into()
+}
+
+/// Options of `new Session(input, options)`.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct SessionOptions {
+    variant: Option<String>,
+    seed: u64,
+}
+
+/// Options of `Session.build(options)`.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct BuildOpts {
+    label: Option<String>,
+    no_cache: bool,
+    fail: Option<String>,
+    cancel_at_ms: Option<f64>,
+    change_source: Option<String>,
+}
+
+/// A definition and a simulated solver that keeps its cache between builds: what the page
+/// plays. Every build returns a run report `{label, jobs: [{name, start, outcome, digests,
+/// messages: [{time, status, inferred?, encore?}], rows}]}`; `status` is a `client.SolveStatus`
+/// in buildctl's rawjson shape, times are virtual nanoseconds.
+#[wasm_bindgen]
+pub struct Session {
+    inner: crate::session::Session,
+    subscribers: Vec<js_sys::Function>,
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// Loads `input` (bytes or text, any format) for a session. `options`: `{variant:
+    /// "default"|"plain"|"content", seed}`. Throws like `loadDefinition`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(input: JsValue, options: JsValue) -> Result<Session, JsValue> {
+        let bytes = input_bytes(&input)?;
+        let opts: SessionOptions = if options.is_undefined() || options.is_null() {
+            SessionOptions::default()
+        } else {
+            serde_wasm_bindgen::from_value(options)
+                .map_err(|e| js_sys::Error::new(&e.to_string()))?
+        };
+        let variant = match opts.variant.as_deref() {
+            None => crate::solver::Variant::Default,
+            Some(v) => crate::solver::Variant::parse(v)
+                .ok_or_else(|| js_sys::Error::new(&format!("unknown variant {v:?}")))?,
+        };
+        let inner =
+            crate::session::open(&bytes, variant, opts.seed).map_err(|e| error_to_js(&e))?;
+        Ok(Session {
+            inner,
+            subscribers: Vec::new(),
+        })
+    }
+
+    /// The session's graph, as `loadDefinition` returns it (vertices with `stage`, inputs with
+    /// `mount`).
+    pub fn graph(&self) -> Result<JsValue, JsValue> {
+        to_js(&inspect::summary(self.inner.graph()))
+    }
+
+    /// The scenario names, in menu order.
+    pub fn scenarios() -> Vec<String> {
+        crate::session::Scenario::ALL
+            .iter()
+            .map(|s| s.name().to_string())
+            .collect()
+    }
+
+    /// Calls `callback(jobName, message)` for every status message of every later build, in
+    /// stream order, as each job's stream is produced.
+    pub fn subscribe(&mut self, callback: js_sys::Function) {
+        self.subscribers.push(callback);
+    }
+
+    fn deliver(&self, run: &crate::session::RunReport) -> Result<JsValue, JsValue> {
+        for job in &run.jobs {
+            for m in &job.messages {
+                let msg = to_js(m)?;
+                for f in &self.subscribers {
+                    f.call2(&JsValue::NULL, &JsValue::from_str(&job.name), &msg)?;
+                }
+            }
+        }
+        to_js(run)
+    }
+
+    /// Runs a named scenario on a fresh solver (`cold`, `warm`, `mutated`, `fail`, `cancel`,
+    /// `cancel-shared`, `concurrent`) and returns the run to show.
+    pub fn scenario(&mut self, name: &str) -> Result<JsValue, JsValue> {
+        let s = crate::session::Scenario::parse(name)
+            .ok_or_else(|| js_sys::Error::new(&format!("unknown scenario {name:?}")))?;
+        let run = self.inner.scenario(s).map_err(session_error)?;
+        self.deliver(&run)
+    }
+
+    /// Builds again on the same solver and cache. `options`: `{label, noCache, fail (digest),
+    /// cancelAtMs (after the build starts), changeSource (digest of a source)}`.
+    pub fn build(&mut self, options: JsValue) -> Result<JsValue, JsValue> {
+        let o: BuildOpts = if options.is_undefined() || options.is_null() {
+            BuildOpts::default()
+        } else {
+            serde_wasm_bindgen::from_value(options)
+                .map_err(|e| js_sys::Error::new(&e.to_string()))?
+        };
+        let opts = crate::session::BuildOptions {
+            no_cache: o.no_cache,
+            fail: o.fail.map(crate::Digest::from_raw),
+            cancel_after: o
+                .cancel_at_ms
+                .filter(|t| t.is_finite() && *t >= 0.0)
+                .map(|t| (t * crate::solver::MS as f64) as u64),
+            change_source: o.change_source.map(crate::Digest::from_raw),
+        };
+        let label = o.label.unwrap_or_else(|| "build".into());
+        let run = self.inner.build(&label, &opts).map_err(session_error)?;
+        self.deliver(&run)
+    }
+
+    /// Drops every cached result.
+    #[wasm_bindgen(js_name = clearCache)]
+    pub fn clear_cache(&mut self) {
+        self.inner.clear_cache();
+    }
+}

@@ -79,3 +79,53 @@ fn a_10k_chain_solves_in_wasm() {
         .as_f64();
     assert_eq!(n, Some(10_001.0));
 }
+
+#[wasm_bindgen_test]
+fn a_session_streams_to_subscribers_and_keeps_its_cache() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    let bytes: &[u8] = include_bytes!("../testdata/corpus/df-dockerfile-frontend.pb");
+    let mut s = llbsim::wasm::Session::new(js_sys::Uint8Array::from(bytes).into(), JsValue::NULL)
+        .expect("opens");
+    let seen: Rc<RefCell<Vec<String>>> = Rc::default();
+    let sink = seen.clone();
+    let cb = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |job: JsValue, _msg: JsValue| {
+        sink.borrow_mut().push(job.as_string().unwrap_or_default());
+    });
+    s.subscribe(cb.as_ref().unchecked_ref::<js_sys::Function>().clone());
+    let run = s.scenario("cancel-shared").expect("runs");
+    let jobs = js_sys::Array::from(&js_sys::Reflect::get(&run, &"jobs".into()).expect("jobs"));
+    assert_eq!(jobs.length(), 2);
+    let messages = |i: u32| {
+        js_sys::Array::from(&js_sys::Reflect::get(&jobs.get(i), &"messages".into()).expect("m"))
+    };
+    let total = messages(0).length() + messages(1).length();
+    assert_eq!(
+        seen.borrow().len() as u32,
+        total,
+        "every message was delivered"
+    );
+    let last = messages(1).get(messages(1).length() - 1);
+    let encore = js_sys::Reflect::get(&last, &"encore".into()).expect("encore");
+    assert_eq!(encore.as_bool(), Some(true));
+    // A build on the same session after a cold one is warm.
+    s.build(JsValue::NULL).expect("cold");
+    let warm = s.build(JsValue::NULL).expect("warm");
+    let jobs = js_sys::Array::from(&js_sys::Reflect::get(&warm, &"jobs".into()).expect("jobs"));
+    let rows = js_sys::Array::from(&js_sys::Reflect::get(&jobs.get(0), &"rows".into()).expect("r"));
+    let ran = rows
+        .iter()
+        .filter(|r| {
+            js_sys::Reflect::get(r, &"action".into())
+                .ok()
+                .and_then(|a| a.as_string())
+                .as_deref()
+                == Some("ran")
+        })
+        .count();
+    assert_eq!(ran, 0);
+    assert!(s.scenario("nope").is_err());
+}
