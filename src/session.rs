@@ -6,12 +6,15 @@
 //! build, a warm rebuild, a changed source, a failing step, a cancelled build, two builds sharing
 //! steps with one cancelled, and two concurrent builds of different definitions.
 
+use std::collections::BTreeMap;
+
 use crate::graph::Graph;
 use crate::llb::{pb, Definition, Digest};
 use crate::load::LoadOptions;
 use crate::oracle;
 use crate::progress::stream::{statuses, TimedStatus};
 use crate::progress::summary::{rows, VertexRow};
+use crate::progress::{Timestamp, VIRTUAL_EPOCH};
 use crate::solver::{CancelAt, JobId, JobOptions, JobOutcome, Solver, StubOps, Time, Variant, MS};
 
 /// What a build should do differently from a plain build.
@@ -44,6 +47,84 @@ pub struct JobReport {
     pub messages: Vec<TimedStatus>,
     /// Per-vertex rows: state, action, duration, why.
     pub rows: Vec<VertexRow>,
+    /// Every interval the job's stream shows, with what it was: the timeline's bars.
+    pub spans: Vec<Span>,
+}
+
+/// One interval of a vertex in a job's stream.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Span {
+    /// The vertex (as the stream names it).
+    pub digest: String,
+    /// `cache-key` (a root computing its cache key), `exec`, `load` (loaded from the cache) or
+    /// `inferred` (marked cached because a consumer started first; zero length).
+    pub kind: &'static str,
+    /// Start, virtual nanoseconds.
+    pub start: Time,
+    /// End (`None`: still open when the stream ended).
+    pub end: Option<Time>,
+    /// Its error, if it ended with one.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub error: String,
+    /// Closed by the encore.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub encore: bool,
+}
+
+/// The intervals of a job's stream. A record continues the vertex's last interval when it has
+/// the same start and that interval is still open (or ends the same); otherwise it opens a new
+/// one. A root's first interval that is not a cache hit is its cache-key computation
+/// (`sharedOp.CacheMap`'s progress); every other one not cached is its exec.
+fn spans(messages: &[TimedStatus]) -> Vec<Span> {
+    let virt = |t: Timestamp| u64::try_from(t.since(VIRTUAL_EPOCH)).unwrap_or(0);
+    let mut out: Vec<Span> = Vec::new();
+    let mut last: BTreeMap<String, usize> = BTreeMap::new();
+    for m in messages {
+        for v in &m.status.vertexes {
+            let Some(start) = v.started.map(virt) else {
+                continue;
+            };
+            let end = v.completed.map(virt);
+            let cur = last.get(&v.digest).copied().filter(|&i| {
+                let sp = &out[i];
+                sp.start == start && (sp.end.is_none() || sp.end == end || m.encore)
+            });
+            let inferred = m.inferred.contains(&v.digest);
+            match cur {
+                Some(i) => {
+                    let sp = &mut out[i];
+                    sp.end = end;
+                    sp.error = v.error.clone();
+                    sp.encore |= m.encore;
+                    if sp.kind == "inferred" && !inferred && !m.encore {
+                        sp.kind = if v.cached { "load" } else { "exec" };
+                    }
+                }
+                None => {
+                    let first = !last.contains_key(&v.digest);
+                    let kind = if inferred {
+                        "inferred"
+                    } else if v.cached {
+                        "load"
+                    } else if first && v.inputs.is_empty() {
+                        "cache-key"
+                    } else {
+                        "exec"
+                    };
+                    last.insert(v.digest.clone(), out.len());
+                    out.push(Span {
+                        digest: v.digest.clone(),
+                        kind,
+                        start,
+                        end,
+                        error: v.error.clone(),
+                        encore: m.encore,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// What one action produced.
@@ -285,7 +366,9 @@ impl Session {
     fn report(&self, job: JobId, graph: &Graph) -> JobReport {
         let outcome = self.solver.outcome(job).cloned();
         let closed = outcome.as_ref().map_or(self.solver.now(), |o| o.finished);
+        let messages = statuses(self.solver.events(), job, closed);
         JobReport {
+            spans: spans(&messages),
             name: self.solver.job_name(job).to_string(),
             start: self.solver.job_started(job).unwrap_or(0),
             outcome,
@@ -294,7 +377,7 @@ impl Session {
                 .iter()
                 .map(|v| v.digest.to_string())
                 .collect(),
-            messages: statuses(self.solver.events(), job, closed),
+            messages,
             rows: rows(&self.solver, job),
         }
     }

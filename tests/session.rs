@@ -135,3 +135,33 @@ fn scenarios_are_deterministic() {
         assert_eq!(run(sc), run(sc), "{sc:?}");
     }
 }
+
+#[test]
+fn spans_say_what_each_interval_was() {
+    let mut s = open(&bytes("df-dockerfile-frontend"), Variant::Plain, 0).expect("opens");
+    let kinds = |run: &llbsim::session::RunReport, k: &str| {
+        run.jobs[0].spans.iter().filter(|x| x.kind == k).count()
+    };
+    let cold = s.scenario(Scenario::Cold).expect("cold");
+    assert_eq!(kinds(&cold, "exec"), count(&cold, 0, "ran"));
+    let roots = s
+        .graph()
+        .vertices()
+        .iter()
+        .filter(|v| v.inputs.is_empty())
+        .count();
+    assert_eq!(kinds(&cold, "cache-key"), roots);
+    assert_eq!(kinds(&cold, "inferred") + kinds(&cold, "load"), 0);
+    for sp in &cold.jobs[0].spans {
+        assert!(sp.end.is_some_and(|e| e >= sp.start));
+    }
+    let warm = s.scenario(Scenario::Warm).expect("warm");
+    assert_eq!(kinds(&warm, "exec"), 0);
+    assert_eq!(kinds(&warm, "load"), count(&warm, 0, "loaded"));
+    assert_eq!(kinds(&warm, "inferred"), count(&warm, 0, "skipped"));
+    let shared = s.scenario(Scenario::CancelShared).expect("cancel-shared");
+    assert!(shared.jobs[1]
+        .spans
+        .iter()
+        .any(|sp| sp.encore && sp.error == "context canceled"));
+}
