@@ -488,3 +488,24 @@ fn column_points_into_the_line() {
             .map_or(0, |l| l.find("nope").unwrap_or(0) + 6)
     );
 }
+
+#[test]
+fn a_line_cut_anywhere_is_blamed() {
+    let path = oracle().join("plain/df-dockerfile-frontend/a_cold.rawjson");
+    let text = std::fs::read_to_string(path).expect("read");
+    let lines: Vec<&str> = text.lines().collect();
+    let victim = lines[2];
+    let mut cuts = 0;
+    for cut in (1..victim.len()).filter(|c| victim.is_char_boundary(*c)) {
+        let mut t = String::new();
+        for (i, l) in lines.iter().enumerate() {
+            t.push_str(if i == 2 { &victim[..cut] } else { l });
+            t.push('\n');
+        }
+        let err = rawjson::read(&t).expect_err("a cut line must fail");
+        assert_eq!(err.line, 3, "cut at {cut}: {err}");
+        assert!(err.column <= cut + 2, "cut at {cut}: {err}");
+        cuts += 1;
+    }
+    assert!(cuts > 100);
+}
