@@ -4,7 +4,9 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use llbsim::oracle;
-use llbsim::progress::summary;
+use llbsim::progress::stream::{client_stream, reset_time};
+use llbsim::progress::{plain, rawjson, replay, summary, SolveStatus, Timestamp};
+use llbsim::session::{self, Scenario};
 use llbsim::solver::{CancelAt, JobId, JobOptions, Solver, StubOps, Time, Variant, MS};
 use llbsim::{inspect, llb, load, Digest, Entitlements, Graph, LoadOptions};
 
@@ -62,6 +64,18 @@ struct Args {
     jobs: Option<String>,
     phase: Option<String>,
     parallelism: Option<usize>,
+    scenario: Option<String>,
+    progress: Option<Progress>,
+    trace: Option<String>,
+    definition: Option<String>,
+}
+
+/// `--progress`, as buildctl has it (auto and tty print like plain here).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    Plain,
+    RawJson,
+    Quiet,
 }
 
 fn main() -> ExitCode {
@@ -120,6 +134,18 @@ fn parse() -> Result<Option<Args>, String> {
             Long("import-cache") => a.import_cache = true,
             Long("jobs") => a.jobs = Some(val(&mut parser)?),
             Long("phase") => a.phase = Some(val(&mut parser)?),
+            Long("scenario") => a.scenario = Some(val(&mut parser)?),
+            Long("trace") => a.trace = Some(val(&mut parser)?),
+            Long("definition") => a.definition = Some(val(&mut parser)?),
+            Long("progress") => {
+                let v = val(&mut parser)?;
+                a.progress = Some(match v.as_str() {
+                    "plain" | "auto" | "tty" => Progress::Plain,
+                    "rawjson" => Progress::RawJson,
+                    "quiet" => Progress::Quiet,
+                    other => return Err(format!("invalid progress mode {other}")),
+                });
+            }
             Long("parallelism") => {
                 let v = val(&mut parser)?;
                 a.parallelism = Some(
@@ -147,6 +173,7 @@ fn run() -> Result<(), String> {
         Some("inspect") => cmd_inspect(&a, &path)?,
         Some("solve") => cmd_solve(&a, &path)?,
         Some("oracle") => cmd_oracle(&a, &path)?,
+        Some("replay") => cmd_replay(&a, &path)?,
         Some(other) => return Err(format!("unknown command {other:?}\n\n{USAGE}")),
         None => return Err(format!("no command given\n\n{USAGE}")),
     };
@@ -176,6 +203,9 @@ fn cmd_inspect(a: &Args, path: &str) -> Result<String, String> {
 }
 
 fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
+    if let Some(name) = &a.scenario {
+        return cmd_scenario(a, path, name);
+    }
     let (_, graph) = read_definition(path, &a.opts)?;
     let mut stubs = StubOps::new(a.variant.unwrap_or_default());
     stubs.seed = a.seed;
@@ -219,6 +249,24 @@ fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
         jobs.push(solver.submit(then, &g2, opts, now));
         solver.run();
     }
+    if a.progress.is_some() || a.trace.is_some() {
+        let streams: Vec<(String, Vec<SolveStatus>, Option<String>)> = jobs
+            .iter()
+            .map(|&j| {
+                let outcome = solver.outcome(j);
+                let closed = outcome.map_or(solver.now(), |o| o.finished);
+                let start = solver.job_started(j).unwrap_or(0);
+                (
+                    solver.job_name(j).to_string(),
+                    client_stream(solver.events(), j, start, closed),
+                    outcome.and_then(|o| o.error.clone()),
+                )
+            })
+            .collect();
+        if let Some(out) = progress_output(a, &streams)? {
+            return Ok(out);
+        }
+    }
     if a.format == Some(OutputFormat::Json) {
         let outcomes: Vec<_> = jobs
             .iter()
@@ -231,6 +279,165 @@ fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
         out.push_str(&table(&solver, j));
     }
     Ok(out)
+}
+
+/// Prints (plain, to stderr) or returns (rawjson) the jobs' streams and appends them to the
+/// `--trace` file, as buildctl does. `None`: no `--progress`, the caller prints its own output.
+fn progress_output(
+    a: &Args,
+    streams: &[(String, Vec<SolveStatus>, Option<String>)],
+) -> Result<Option<String>, String> {
+    if let Some(path) = &a.trace {
+        let mut text = String::new();
+        for (_, msgs, _) in streams {
+            text.push_str(&rawjson::write_all(msgs));
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("{path}: {e}"))?;
+        f.write_all(text.as_bytes())
+            .map_err(|e| format!("{path}: {e}"))?;
+    }
+    let Some(mode) = a.progress else {
+        return Ok(None);
+    };
+    let mut out = String::new();
+    for (name, msgs, error) in streams {
+        match mode {
+            Progress::RawJson => out.push_str(&rawjson::write_all(msgs)),
+            Progress::Plain => {
+                if streams.len() > 1 {
+                    eprintln!("# job {name}");
+                }
+                eprint!("{}", plain::render(msgs, plain::PassMode::Each));
+                if let Some(e) = error {
+                    eprintln!("error: failed to solve: {e}");
+                }
+                if streams.len() > 1 {
+                    eprintln!();
+                }
+            }
+            Progress::Quiet => {}
+        }
+        if mode != Progress::Plain {
+            if let Some(e) = error {
+                eprintln!("error: failed to solve: {e}");
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `solve --scenario NAME`: a named scenario of the page, on a fresh session.
+fn cmd_scenario(a: &Args, path: &str, name: &str) -> Result<String, String> {
+    let scenario = Scenario::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+        format!("unknown scenario {name:?} (one of {})", names.join(", "))
+    })?;
+    let bytes = read_input(path)?;
+    let mut session = session::open(&bytes, a.variant.unwrap_or_default(), a.seed)
+        .map_err(|e| format!("{path}: {e}"))?;
+    let run = session.scenario(scenario).map_err(|e| e.to_string())?;
+    if a.progress.is_some() || a.trace.is_some() {
+        let streams: Vec<(String, Vec<SolveStatus>, Option<String>)> = run
+            .jobs
+            .iter()
+            .map(|j| {
+                let mut msgs: Vec<SolveStatus> =
+                    j.messages.iter().map(|m| m.status.clone()).collect();
+                reset_time(&mut msgs, Timestamp::virtual_at(j.start));
+                let error = j.outcome.as_ref().and_then(|o| o.error.clone());
+                (j.name.clone(), msgs, error)
+            })
+            .collect();
+        if let Some(out) = progress_output(a, &streams)? {
+            return Ok(out);
+        }
+    }
+    if a.format == Some(OutputFormat::Json) {
+        return json(&run);
+    }
+    let mut out = format!("{}\n\n", run.label);
+    for j in &run.jobs {
+        out.push_str(&format!("job {}\n", j.name));
+        out.push_str(&rows_table(&j.rows));
+        match j.outcome.as_ref().and_then(|o| o.error.as_ref()) {
+            Some(e) => out.push_str(&format!("error: failed to solve: {e}\n")),
+            None => out.push_str("done\n"),
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `replay RUN`: re-prints a recorded stream (rawjson or a `--trace` file) in `--progress`
+/// mode (plain by default), or with `--definition FILE` shows how its vertices join the graph.
+fn cmd_replay(a: &Args, path: &str) -> Result<String, String> {
+    let bytes = read_input(path)?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{path}: not UTF-8 text"))?;
+    let msgs = rawjson::read(&text).map_err(|e| format!("{path}: {e}"))?;
+    if let Some(def) = &a.definition {
+        let (_, graph) = read_definition(def, &a.opts)?;
+        let run = replay::Run::new(&msgs);
+        let joined = replay::join(&run, &graph);
+        let mut out = format!(
+            "{} of {} vertices matched ({} by digest, {} by name); {} in the run only\n",
+            joined.matched.len(),
+            graph.len(),
+            joined.count(replay::MatchedBy::Digest),
+            joined.count(replay::MatchedBy::Name),
+            joined.extra.len()
+        );
+        for m in &joined.matched {
+            let v = graph.vertex(m.graph);
+            let rv = run.get(m.run);
+            let state = rv.map_or("?".to_string(), |r| format!("{:?}", r.state()).to_lowercase());
+            let dur = rv.map_or(0.0, |r| r.duration() as f64 / 1e9);
+            out.push_str(&format!(
+                "{:<10} {:>8.3}s  {} {}\n",
+                state,
+                dur,
+                v.digest.short(),
+                one_line(&v.name)
+            ));
+        }
+        if a.progress.is_none() {
+            return Ok(out);
+        }
+        eprint!("{out}");
+    }
+    match a.progress.unwrap_or(Progress::Plain) {
+        Progress::Plain => Ok(plain::render(&msgs, plain::PassMode::Each)),
+        Progress::RawJson => Ok(rawjson::write_all(&msgs)),
+        Progress::Quiet => Ok(String::new()),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(90)
+        .collect()
+}
+
+fn rows_table(rows: &[summary::VertexRow]) -> String {
+    let mut out = format!(
+        "{:<10} {:<9} {:>9}  {}\n",
+        "STATE", "ACTION", "DURATION", "VERTEX"
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "{:<10} {:<9} {:>8.3}s  {} {}\n",
+            r.state,
+            r.action,
+            r.duration as f64 / 1e9,
+            r.digest.short(),
+            one_line(&r.name)
+        ));
+    }
+    out
 }
 
 fn table(solver: &Solver, job: JobId) -> String {
@@ -285,6 +492,20 @@ fn cmd_oracle(a: &Args, path: &str) -> Result<String, String> {
         ));
     };
     let run = oracle::run_phase(&def, &graph, variant, phase).map_err(|e| e.to_string())?;
+    if a.progress.is_some() || a.trace.is_some() {
+        let s = &run.solver;
+        let outcome = s.outcome(run.job);
+        let closed = outcome.map_or(s.now(), |o| o.finished);
+        let start = s.job_started(run.job).unwrap_or(run.start);
+        let streams = vec![(
+            s.job_name(run.job).to_string(),
+            client_stream(s.events(), run.job, start, closed),
+            outcome.and_then(|o| o.error.clone()),
+        )];
+        if let Some(out) = progress_output(a, &streams)? {
+            return Ok(out);
+        }
+    }
     json(&oracle::normalize(&run, phase, variant))
 }
 

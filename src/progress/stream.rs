@@ -326,3 +326,14 @@ pub fn reset_time(messages: &mut [SolveStatus], client_start: Timestamp) {
         }
     }
 }
+
+/// What `buildctl` shows of `job`: its messages after [`reset_time`], with the client's start
+/// at the job's start (`start`) on the virtual clock.
+pub fn client_stream(events: &[Event], job: JobId, start: Time, closed: Time) -> Vec<SolveStatus> {
+    let mut msgs: Vec<SolveStatus> = statuses(events, job, closed)
+        .into_iter()
+        .map(|m| m.status)
+        .collect();
+    reset_time(&mut msgs, Timestamp::virtual_at(start));
+    msgs
+}
