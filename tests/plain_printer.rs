@@ -1071,3 +1071,80 @@ fn large_streams() {
     // Equal stop times: first seen first.
     assert!(out.starts_with("#1 step 0\n#1 CACHED\n\n#2 step 1\n"));
 }
+
+/// Random streams over a small pool of IDs (an empty digest, a group ID equal to a vertex
+/// digest, digests that move in and out of groups, extreme times, bytes that are not UTF-8):
+/// the printer never panics, and the passes add up to the whole output.
+#[test]
+fn random_streams_do_not_panic() {
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n.max(1)
+    };
+    let ids = ["", A, B, C, "g"];
+    let times = [i64::MIN, -5, 0, 1, 1_000_000_000, 99_000_000_000, i64::MAX];
+    for _ in 0..400 {
+        let mut stream = Vec::new();
+        for _ in 0..next(12) {
+            let mut s = SolveStatus::default();
+            for _ in 0..next(4) {
+                let d = ids[next(5) as usize];
+                let mut v = load(d, &format!("name {d}"));
+                if next(3) > 0 {
+                    v.started = Some(Timestamp(times[next(7) as usize]));
+                }
+                if next(2) > 0 {
+                    v.completed = Some(Timestamp(times[next(7) as usize]));
+                }
+                v.cached = next(2) > 0;
+                if next(4) == 0 {
+                    v.error = ["boom", "context canceled"][next(2) as usize].into();
+                }
+                if next(3) == 0 {
+                    v.progress_group = Some(ProgressGroup {
+                        id: ["g", A][next(2) as usize].into(),
+                        name: "group".into(),
+                        weak: next(2) > 0,
+                    });
+                }
+                s.vertexes.push(v);
+            }
+            for _ in 0..next(3) {
+                let mut st = status(
+                    ids[next(5) as usize],
+                    ["x", "y"][next(2) as usize],
+                    0,
+                    0,
+                    None,
+                );
+                st.timestamp = Timestamp(times[next(7) as usize]);
+                st.started = (next(3) > 0).then(|| Timestamp(times[next(7) as usize]));
+                st.completed = (next(3) == 0).then(|| Timestamp(times[next(7) as usize]));
+                st.current = [i64::MIN, -1, 0, 7, i64::MAX][next(5) as usize];
+                st.total = [i64::MIN, 0, 100, i64::MAX][next(4) as usize];
+                s.statuses.push(st);
+            }
+            for _ in 0..next(3) {
+                let mut l = log(ids[next(5) as usize], 0, "");
+                l.timestamp = Timestamp(times[next(7) as usize]);
+                l.data = [&b""[..], b"\n", b"a", b"b\nc", b"\xff\n", b"d\n\n"][next(6) as usize]
+                    .to_vec();
+                s.logs.push(l);
+            }
+            if next(4) == 0 {
+                s.warnings.push(VertexWarning {
+                    vertex: ids[next(5) as usize].into(),
+                    short: b"w".to_vec(),
+                    ..VertexWarning::default()
+                });
+            }
+            stream.push(s);
+        }
+        let whole = render(&stream, PassMode::Each);
+        assert_eq!(render_passes(&stream).concat(), whole);
+        let _ = render(&stream, PassMode::FirstThenDone);
+    }
+}
