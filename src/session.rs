@@ -12,7 +12,7 @@ use crate::graph::Graph;
 use crate::llb::{pb, Definition, Digest};
 use crate::load::LoadOptions;
 use crate::oracle;
-use crate::progress::stream::{statuses, TimedStatus};
+use crate::progress::stream::{reset_time, statuses, TimedStatus};
 use crate::progress::summary::{rows, VertexRow};
 use crate::progress::{Timestamp, VIRTUAL_EPOCH};
 use crate::solver::{CancelAt, JobId, JobOptions, JobOutcome, Solver, StubOps, Time, Variant, MS};
@@ -49,6 +49,9 @@ pub struct JobReport {
     pub rows: Vec<VertexRow>,
     /// Every interval the job's stream shows, with what it was: the timeline's bars.
     pub spans: Vec<Span>,
+    /// What BuildKit's plain printer prints of the stream (as buildctl shows it, after its time
+    /// reset): element `i` is the text printed after message `i`; the last is the final text.
+    pub plain: Vec<String>,
 }
 
 /// One interval of a vertex in a job's stream.
@@ -367,10 +370,14 @@ impl Session {
         let outcome = self.solver.outcome(job).cloned();
         let closed = outcome.as_ref().map_or(self.solver.now(), |o| o.finished);
         let messages = statuses(self.solver.events(), job, closed);
+        let start = self.solver.job_started(job).unwrap_or(0);
+        let mut client: Vec<_> = messages.iter().map(|m| m.status.clone()).collect();
+        reset_time(&mut client, Timestamp::virtual_at(start));
         JobReport {
+            plain: crate::progress::plain::render_passes(&client),
             spans: spans(&messages),
             name: self.solver.job_name(job).to_string(),
-            start: self.solver.job_started(job).unwrap_or(0),
+            start,
             outcome,
             digests: graph
                 .vertices()

@@ -324,3 +324,133 @@ fn parallelism_limits_how_many_ops_run_at_once() {
         "source, 4 rounds of 4, merge: {four}"
     );
 }
+
+#[test]
+fn progress_modes_follow_buildctl() {
+    let file = format!("{CORPUS}/synth-chain20.pb");
+    // rawjson: one SolveStatus per line on stdout, read back by our reader.
+    let (code, out, _) = llbsim(
+        &[
+            "solve",
+            &file,
+            "--variant",
+            "plain",
+            "--progress",
+            "rawjson",
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    let msgs = llbsim::progress::rawjson::read(&out).expect("rawjson reads");
+    assert!(msgs.len() > 2);
+    assert!(out
+        .lines()
+        .all(|l| l.starts_with("{\"vertexes\":") || l.starts_with("{\"logs\":")));
+    // plain: on stderr, stdout stays clean.
+    let (code, out, err) = llbsim(
+        &["solve", &file, "--variant", "plain", "--progress=plain"],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out, "");
+    assert!(
+        err.starts_with("#1 docker-image://docker.io/library/busybox:latest\n"),
+        "{err}"
+    );
+    assert_eq!(err.matches(" DONE ").count(), 21, "{err}");
+    // A bad mode is refused with buildctl's words.
+    let (code, _, err) = llbsim(&["solve", &file, "--progress", "fancy"], None);
+    assert_eq!(code, 1);
+    assert!(err.contains("invalid progress mode fancy"), "{err}");
+}
+
+#[test]
+fn trace_appends_rawjson_and_replay_reprints_it() {
+    let dir = std::env::temp_dir().join(format!("llbsim-trace-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let trace = dir.join("trace.jsonl");
+    let _ = std::fs::remove_file(&trace);
+    let file = format!("{CORPUS}/synth-chain20.pb");
+    let t = trace.to_string_lossy().to_string();
+    let (code, table, _) = llbsim(&["solve", &file, "--variant", "plain", "--trace", &t], None);
+    assert_eq!(code, 0);
+    assert!(
+        table.contains("STATE"),
+        "no --progress: the table on stdout"
+    );
+    let (code, replayed, _) = llbsim(&["replay", &t], None);
+    assert_eq!(code, 0);
+    let (_, _, direct) = llbsim(
+        &["solve", &file, "--variant", "plain", "--progress", "plain"],
+        None,
+    );
+    assert_eq!(
+        replayed, direct,
+        "replaying the trace prints what the solve printed"
+    );
+    let (code, joined, _) = llbsim(&["replay", &t, "--definition", &file], None);
+    assert_eq!(code, 0);
+    assert!(
+        joined.starts_with("21 of 21 vertices matched (21 by digest, 0 by name)"),
+        "{joined}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn scenarios_print_tables_or_the_run_report() {
+    let file = format!("{CORPUS}/df-dockerfile-frontend.pb");
+    let (code, out, err) = llbsim(
+        &["solve", &file, "--scenario", "warm", "--format", "json"],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["label"], "warm rebuild");
+    let rows = v["jobs"][0]["rows"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 10);
+    assert!(rows.iter().all(|r| r["action"] != "ran"));
+    let (code, out, _) = llbsim(&["solve", &file, "--scenario", "cancel-shared"], None);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("job job0") && out.contains("job job1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error: failed to solve: context canceled"),
+        "{out}"
+    );
+    let (code, _, err) = llbsim(&["solve", &file, "--scenario", "lukewarm"], None);
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown scenario \"lukewarm\""), "{err}");
+}
+
+#[test]
+fn oracle_progress_prints_the_simulated_stream() {
+    let file = format!("{CORPUS}/synth-chain20.pb");
+    let (code, out, err) = llbsim(
+        &[
+            "oracle",
+            &file,
+            "--variant",
+            "plain",
+            "--phase",
+            "d_fail",
+            "--progress",
+            "rawjson",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let msgs = llbsim::progress::rawjson::read(&out).expect("reads");
+    let failed: Vec<_> = msgs
+        .iter()
+        .flat_map(|m| &m.vertexes)
+        .filter(|v| v.error == llbsim::solver::ops::INJECTED_FAILURE)
+        .collect();
+    assert!(!failed.is_empty());
+    assert!(
+        err.contains("error: failed to solve: oracle stub: injected exec failure"),
+        "{err}"
+    );
+}

@@ -165,3 +165,27 @@ fn spans_say_what_each_interval_was() {
         .iter()
         .any(|sp| sp.encore && sp.error == "context canceled"));
 }
+
+#[test]
+fn plain_passes_follow_the_messages_and_show_the_encore() {
+    let mut s = open(&bytes("df-dockerfile-frontend"), Variant::Plain, 0).expect("opens");
+    let run = s.scenario(Scenario::CancelShared).expect("runs");
+    for j in &run.jobs {
+        assert_eq!(j.plain.len(), j.messages.len() + 1);
+    }
+    let text = run.jobs[1].plain.concat();
+    let canceled: Vec<&str> = text.lines().filter(|l| l.ends_with(" CANCELED")).collect();
+    let encore = run.jobs[1].messages.last().expect("encore");
+    assert!(encore.encore);
+    assert!(!canceled.is_empty());
+    // The encore's vertex is printed CANCELED.
+    let name = &encore.status.vertexes[0].name;
+    let tag = text
+        .lines()
+        .find_map(|l| l.strip_suffix(&format!(" {name}")))
+        .expect("header");
+    assert!(
+        canceled.contains(&format!("{tag} CANCELED").as_str()),
+        "{text}"
+    );
+}

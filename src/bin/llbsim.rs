@@ -17,8 +17,10 @@ USAGE:
     llbsim inspect [--format text|json|dot] [--allow ENTITLEMENT]... FILE|-
     llbsim solve FILE [--variant default|plain|content] [--seed N] [--no-cache]
                  [--fail SELECTOR] [--cancel-at DURATION] [--then warm|FILE2] [--import-cache]
-                 [--jobs FILE2] [--parallelism N] [--format text|json]
-    llbsim oracle FILE --variant plain|content --phase PHASE
+                 [--jobs FILE2] [--parallelism N] [--scenario NAME]
+                 [--progress plain|rawjson|quiet] [--trace OUT] [--format text|json]
+    llbsim oracle FILE --variant plain|content --phase PHASE [--progress plain|rawjson]
+    llbsim replay RUN [--definition FILE] [--progress plain|rawjson|quiet]
 
 FILE may be a binary pb.Definition (llb.WriteTo, buildctl's input), its base64, a
 `buildctl debug dump-llb` JSON stream, SLSA provenance with llbDefinition, or
@@ -35,7 +37,16 @@ solve:
                         with mode=max to a registry and passed to --import-cache)
     --jobs FILE2        build FILE2 at the same time, as a second job
     --parallelism N     run at most N ops at once (default: unlimited, like BuildKit)
-    --format json       print the event log instead of the table
+    --format json       print the event log instead of the table (with --scenario: the run
+                        report the page plays: jobs, messages, rows, spans, plain text)
+    --scenario NAME     a named scenario on a fresh solver: cold warm mutated fail cancel
+                        cancel-shared concurrent
+    --progress MODE     print the jobs' progress as buildctl does: plain (to stderr; stdout
+                        stays empty), rawjson (one client.SolveStatus per line, to stdout) or
+                        quiet; a failed build adds `error: failed to solve: …` on stderr
+    --trace OUT         append the rawjson stream to OUT (as buildctl --trace)
+replay RUN: re-print a recorded rawjson stream or --trace file (plain by default); with
+    --definition FILE, list how its vertices join the definition's (by digest, else by name)
 oracle PHASE: a_cold b_warm c_mutated d_fail d_retry d_fail_longsib e_cancel
     e_cancel_slowstop e_cancel_shared_job0 e_cancel_shared_job1 f_job0 f_job1
 ENTITLEMENT: network.host, security.insecure (as buildctl --allow).
@@ -392,8 +403,10 @@ fn cmd_replay(a: &Args, path: &str) -> Result<String, String> {
         );
         for m in &joined.matched {
             let v = graph.vertex(m.graph);
-            let rv = run.get(m.run);
-            let state = rv.map_or("?".to_string(), |r| format!("{:?}", r.state()).to_lowercase());
+            let rv = run.vertices.get(m.run);
+            let state = rv.map_or("?".to_string(), |r| {
+                format!("{:?}", r.state()).to_lowercase()
+            });
             let dur = rv.map_or(0.0, |r| r.duration() as f64 / 1e9);
             out.push_str(&format!(
                 "{:<10} {:>8.3}s  {} {}\n",
