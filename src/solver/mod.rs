@@ -465,6 +465,8 @@ pub(crate) enum Timed {
     Cancel(JobId),
     /// A job is started (submitted at a later time).
     Start(JobId),
+    /// A running exec prints line `n` of its plan's logs (dropped if it was cancelled or ended).
+    Log(FlightId, usize),
 }
 
 #[derive(Clone, Debug)]

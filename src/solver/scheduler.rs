@@ -368,6 +368,31 @@ impl Solver {
                 }
             }
             Timed::Start(job) => self.start_job(job),
+            Timed::Log(f, i) => self.print_log(f, i),
+        }
+    }
+
+    /// Line `i` of a running exec's output goes to the jobs attached to its state (not to
+    /// states merged into it).
+    fn print_log(&mut self, f: FlightId, i: usize) {
+        let flight = &self.flights[f.0 as usize];
+        if flight.canceled || flight.done {
+            return;
+        }
+        let Some(line) = flight.plan.as_ref().and_then(|p| p.logs.get(i)).cloned() else {
+            return;
+        };
+        let s = flight.state;
+        let digest = self.states[s.0 as usize].digest.clone();
+        let attached: Vec<JobId> = self.states[s.0 as usize].attached.iter().copied().collect();
+        for j in attached {
+            if !self.jobs[j.0 as usize].closed {
+                self.emit(EventKind::Log {
+                    job: j,
+                    digest: digest.clone(),
+                    line: line.clone(),
+                });
+            }
         }
     }
 
@@ -534,6 +559,12 @@ impl Solver {
             op: &op,
         });
         self.at(self.now + plan.duration, Timed::Flight(f, 0));
+        // Its lines come out while it runs, spread evenly over its duration.
+        let n = plan.logs.len() as u64;
+        for i in 0..plan.logs.len() {
+            let at = plan.duration.saturating_mul(i as u64 + 1) / (n + 1);
+            self.at(self.now + at, Timed::Log(f, i));
+        }
         self.flights[f.0 as usize].plan = Some(plan);
         // Scenario hook: cancel a job some time after this exec starts.
         for j in 0..self.jobs.len() {
@@ -659,23 +690,6 @@ impl Solver {
                 if !flight.canceled {
                     self.states[s.0 as usize].exec_done = true;
                     self.states[s.0 as usize].exec_err = err.clone();
-                    if let Some(plan) = &plan {
-                        let digest = self.states[s.0 as usize].digest.clone();
-                        let attached: Vec<JobId> =
-                            self.states[s.0 as usize].attached.iter().copied().collect();
-                        for line in &plan.logs {
-                            for &j in &attached {
-                                // Logs go to the attached jobs only; merged states are not followed.
-                                if !self.jobs[j.0 as usize].closed {
-                                    self.emit(EventKind::Log {
-                                        job: j,
-                                        digest: digest.clone(),
-                                        line: line.clone(),
-                                    });
-                                }
-                            }
-                        }
-                    }
                 }
                 let digest = self.states[s.0 as usize].digest.clone();
                 if let Some(pid) = flight.progress {
