@@ -126,3 +126,58 @@ fn reset_time_moves_the_first_start_to_the_client_start() {
         }
     }
 }
+
+#[test]
+fn sources_report_sub_statuses_like_buildkit() {
+    let g = graph("df-dockerfile-frontend");
+    let mut s = Solver::new(StubOps::new(Variant::Default), 3);
+    let j = s.submit("build", &g, JobOptions::default(), 0);
+    s.run();
+    let closed = s.outcome(j).map(|o| o.finished).unwrap_or_default();
+    let msgs = statuses(s.events(), j, closed);
+    let all: Vec<_> = msgs.iter().flat_map(|m| &m.status.statuses).collect();
+    let resolves = all
+        .iter()
+        .filter(|st| st.id.starts_with("resolve docker.io/") && st.completed.is_some())
+        .count();
+    let images = g
+        .vertices()
+        .iter()
+        .filter(|v| v.name.contains(" FROM docker.io/"))
+        .count();
+    assert_eq!(resolves, images, "one resolve per image source");
+    for m in &msgs {
+        let mut ids: Vec<&str> = m.status.statuses.iter().map(|s| s.id.as_str()).collect();
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "one record per status ID in a message");
+        for st in &m.status.statuses {
+            assert_eq!(st.timestamp, Timestamp::virtual_at(m.time));
+            assert!(st.started.is_some());
+            if st.completed.is_some() {
+                assert_eq!(st.current, st.total);
+            }
+        }
+    }
+    // The plain printer shows them with sizes and "done".
+    let client: Vec<_> = msgs.into_iter().map(|m| m.status).collect();
+    let text = llbsim::progress::plain::render(&client, llbsim::progress::plain::PassMode::Each);
+    assert!(
+        text.contains(" resolve docker.io/library/golang:1.26-alpine3.23 "),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("MB / ") && l.ends_with(" done")),
+        "{text}"
+    );
+    // The oracle's stubs report none.
+    let mut s = Solver::new(StubOps::new(Variant::Plain), 0);
+    let j = s.submit("build", &g, JobOptions::default(), 0);
+    s.run();
+    let closed = s.outcome(j).map(|o| o.finished).unwrap_or_default();
+    assert!(statuses(s.events(), j, closed)
+        .iter()
+        .all(|m| m.status.statuses.is_empty() && m.status.logs.is_empty()));
+}

@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::status::{ProgressGroup as StatusGroup, SolveStatus, Timestamp, Vertex, VertexLog};
+use super::status::{
+    ProgressGroup as StatusGroup, SolveStatus, Timestamp, Vertex, VertexLog, VertexStatus,
+};
 use crate::llb::Digest;
 use crate::solver::{ClientVertex, Event, EventKind, JobId, Time};
 
@@ -230,25 +232,44 @@ pub fn statuses(events: &[Event], job: JobId, closed: Time) -> Vec<TimedStatus> 
             }
         })
         .collect();
-    let mut logs: Vec<(Time, VertexLog)> = Vec::new();
+    let mut extras: Vec<(Time, Extra)> = Vec::new();
     for ev in events {
-        if let EventKind::Log {
-            job: j,
-            digest,
-            line,
-        } = &ev.kind
-        {
-            if *j == job {
-                logs.push((
-                    ev.time,
-                    VertexLog {
-                        vertex: digest.to_string(),
-                        stream: 1,
-                        data: format!("{line}\n").into_bytes(),
-                        timestamp: Timestamp::virtual_at(ev.time),
-                    },
-                ));
-            }
+        match &ev.kind {
+            EventKind::Log {
+                job: j,
+                digest,
+                line,
+            } if *j == job => extras.push((
+                ev.time,
+                Extra::Log(VertexLog {
+                    vertex: digest.to_string(),
+                    stream: 1,
+                    data: format!("{line}\n").into_bytes(),
+                    timestamp: Timestamp::virtual_at(ev.time),
+                }),
+            )),
+            EventKind::Status {
+                job: j,
+                digest,
+                id,
+                current,
+                total,
+                started,
+                completed,
+            } if *j == job => extras.push((
+                ev.time,
+                Extra::Status(VertexStatus {
+                    id: id.clone(),
+                    vertex: digest.to_string(),
+                    name: id.clone(),
+                    total: *total,
+                    current: *current,
+                    timestamp: Timestamp::virtual_at(ev.time),
+                    started: Some(Timestamp::virtual_at(*started)),
+                    completed: completed.map(Timestamp::virtual_at),
+                }),
+            )),
+            _ => {}
         }
     }
     // Merge (both are in time order): a log joins the non-encore message of its instant, or
@@ -257,39 +278,52 @@ pub fn statuses(events: &[Event], job: JobId, closed: Time) -> Vec<TimedStatus> 
         Some(last) if last.encore => out.pop(),
         _ => None,
     };
-    let mut merged: Vec<TimedStatus> = Vec::with_capacity(out.len() + logs.len());
-    let mut logs = logs.into_iter().peekable();
+    let mut merged: Vec<TimedStatus> = Vec::with_capacity(out.len() + extras.len());
+    let mut extras = extras.into_iter().peekable();
     for msg in out {
-        while let Some((t, _)) = logs.peek() {
+        while let Some((t, _)) = extras.peek() {
             if *t >= msg.time {
                 break;
             }
-            let Some((time, log)) = logs.next() else {
+            let Some((time, x)) = extras.next() else {
                 break;
             };
-            push_log(&mut merged, time, log);
+            push_extra(&mut merged, time, x);
         }
         merged.push(msg);
     }
-    for (time, log) in logs {
-        push_log(&mut merged, time, log);
+    for (time, x) in extras {
+        push_extra(&mut merged, time, x);
     }
     merged.extend(encore);
     merged
 }
 
-fn push_log(out: &mut Vec<TimedStatus>, time: Time, log: VertexLog) {
-    match out.last_mut() {
-        Some(s) if s.time == time => s.status.logs.push(log),
-        _ => out.push(TimedStatus {
+/// A log chunk or a sub-status, to be put in the message of its instant.
+enum Extra {
+    Log(VertexLog),
+    Status(VertexStatus),
+}
+
+fn push_extra(out: &mut Vec<TimedStatus>, time: Time, x: Extra) {
+    if out.last().is_none_or(|s| s.time != time) {
+        out.push(TimedStatus {
             time,
-            status: SolveStatus {
-                logs: vec![log],
-                ..SolveStatus::default()
-            },
+            status: SolveStatus::default(),
             inferred: Vec::new(),
             encore: false,
-        }),
+        });
+    }
+    let Some(msg) = out.last_mut() else {
+        return;
+    };
+    match x {
+        Extra::Log(l) => msg.status.logs.push(l),
+        // A later write of the same status ID in one read replaces the earlier one.
+        Extra::Status(st) => match msg.status.statuses.iter_mut().find(|o| o.id == st.id) {
+            Some(old) => *old = st,
+            None => msg.status.statuses.push(st),
+        },
     }
 }
 

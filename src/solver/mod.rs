@@ -159,6 +159,24 @@ pub enum EventKind {
         /// The text (without newline).
         line: String,
     },
+    /// A job's stream received a sub-status of a vertex (`client.VertexStatus`).
+    Status {
+        /// The job.
+        job: JobId,
+        /// The vertex.
+        digest: Digest,
+        /// The status ID.
+        id: String,
+        /// Bytes done.
+        current: i64,
+        /// Bytes in all (0: no counter).
+        total: i64,
+        /// Start.
+        started: Time,
+        /// End, once done.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        completed: Option<Time>,
+    },
     /// An op's cache map was computed.
     CacheMap {
         /// Vertex.
@@ -418,6 +436,10 @@ pub(crate) struct Flight {
     pub done: bool,
     pub progress: Option<u64>,
     pub plan: Option<ops::ExecPlan>,
+    /// The sub-statuses the flight reports (for an exec, its plan's).
+    pub statuses: Vec<ops::PlannedStatus>,
+    /// When the flight started.
+    pub began: Time,
     pub cache_map: Option<CmId>,
     pub generation: u64,
     pub why: Option<Reason>,
@@ -467,6 +489,8 @@ pub(crate) enum Timed {
     Start(JobId),
     /// A running exec prints line `n` of its plan's logs (dropped if it was cancelled or ended).
     Log(FlightId, usize),
+    /// A running flight reports its sub-status `n` started (`false`) or completed (`true`).
+    Status(FlightId, usize, bool),
 }
 
 #[derive(Clone, Debug)]

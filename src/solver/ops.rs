@@ -83,6 +83,22 @@ pub struct ExecPlan {
     pub cancel_delay: Time,
     /// Lines the op prints (stdout).
     pub logs: Vec<String>,
+    /// Sub-statuses it reports while it runs (layer downloads, context transfers).
+    pub statuses: Vec<PlannedStatus>,
+}
+
+/// A sub-status of a vertex (`client.VertexStatus`), as an op reports it: a task with an ID
+/// that starts and completes at offsets from the op's own start, with a byte counter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedStatus {
+    /// The status ID, which the plain printer prints (`resolve docker.io/library/alpine:latest`).
+    pub id: String,
+    /// Start, from the op's start.
+    pub start: Time,
+    /// End, from the op's start.
+    pub end: Time,
+    /// Bytes to move (0: no counter).
+    pub total: i64,
 }
 
 /// The stub ops, with their scenario controls.
@@ -139,6 +155,61 @@ impl StubOps {
                     },
                 }
             }
+        }
+    }
+
+    /// The sub-statuses of computing `v`'s cache map: an image source resolves its reference.
+    pub fn cache_map_statuses(&self, v: &OpInfo<'_>) -> Vec<PlannedStatus> {
+        let dur = self.cache_map_duration(v);
+        match (&v.op.op, self.variant) {
+            (Some(pb::OpKind::Source(src)), Variant::Default) if dur > 0 => {
+                match src.identifier.strip_prefix("docker-image://") {
+                    Some(r) => vec![PlannedStatus {
+                        id: format!("resolve {}", r.split('@').next().unwrap_or(r)),
+                        start: 0,
+                        end: dur,
+                        total: 0,
+                    }],
+                    None => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The sub-statuses of executing a source: an image downloads and extracts a layer, a local
+    /// source transfers its context.
+    fn exec_statuses(&self, v: &OpInfo<'_>, duration: Time) -> Vec<PlannedStatus> {
+        let Some(pb::OpKind::Source(src)) = &v.op.op else {
+            return Vec::new();
+        };
+        let size = 1_000 + self.spread(v.digest, 80_000_000) as i64;
+        if src.identifier.starts_with("docker-image://") {
+            let layer = Digest::of(format!("layer:{}", v.digest).as_bytes());
+            let split = duration * 7 / 10;
+            vec![
+                PlannedStatus {
+                    id: layer.to_string(),
+                    start: 0,
+                    end: split,
+                    total: size,
+                },
+                PlannedStatus {
+                    id: format!("extracting {layer}"),
+                    start: split,
+                    end: duration,
+                    total: 0,
+                },
+            ]
+        } else if let Some(name) = src.identifier.strip_prefix("local://") {
+            vec![PlannedStatus {
+                id: format!("transferring {name}:"),
+                start: 0,
+                end: duration,
+                total: size / 1000,
+            }]
+        } else {
+            Vec::new()
         }
     }
 
@@ -199,11 +270,16 @@ impl StubOps {
             }
             _ => Vec::new(),
         };
+        let statuses = match self.variant {
+            Variant::Default => self.exec_statuses(v, duration),
+            _ => Vec::new(),
+        };
         ExecPlan {
             duration,
             outcome,
             cancel_delay: self.cancel_delay,
             logs,
+            statuses,
         }
     }
 

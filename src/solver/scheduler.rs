@@ -369,6 +369,45 @@ impl Solver {
             }
             Timed::Start(job) => self.start_job(job),
             Timed::Log(f, i) => self.print_log(f, i),
+            Timed::Status(f, i, end) => self.report_status(f, i, end),
+        }
+    }
+
+    /// Schedules a flight's sub-statuses (before its end, so the last one lands first).
+    fn schedule_statuses(&mut self, f: FlightId, statuses: Vec<ops::PlannedStatus>) {
+        for (i, st) in statuses.iter().enumerate() {
+            self.at(self.now + st.start, Timed::Status(f, i, false));
+            self.at(self.now + st.end, Timed::Status(f, i, true));
+        }
+        self.flights[f.0 as usize].statuses = statuses;
+    }
+
+    /// Sub-status `i` of a running flight starts or completes, in the streams of the jobs
+    /// attached to its state.
+    fn report_status(&mut self, f: FlightId, i: usize, end: bool) {
+        let flight = &self.flights[f.0 as usize];
+        if flight.canceled || flight.done {
+            return;
+        }
+        let Some(st) = flight.statuses.get(i).cloned() else {
+            return;
+        };
+        let began = flight.began;
+        let s = flight.state;
+        let digest = self.states[s.0 as usize].digest.clone();
+        let attached: Vec<JobId> = self.states[s.0 as usize].attached.iter().copied().collect();
+        for j in attached {
+            if !self.jobs[j.0 as usize].closed {
+                self.emit(EventKind::Status {
+                    job: j,
+                    digest: digest.clone(),
+                    id: st.id.clone(),
+                    current: if end { st.total } else { 0 },
+                    total: st.total,
+                    started: began + st.start,
+                    completed: end.then_some(began + st.end),
+                });
+            }
         }
     }
 
@@ -501,9 +540,11 @@ impl Solver {
                         };
                         let cm = self.ops.cache_map(&info);
                         let dur = self.ops.cache_map_duration(&info);
+                        let statuses = self.ops.cache_map_statuses(&info);
                         self.cache_maps.push(cm);
                         self.flights[f.0 as usize].cache_map =
                             Some(CmId((self.cache_maps.len() - 1) as u32));
+                        self.schedule_statuses(f, statuses);
                         self.at(self.now + dur, Timed::Flight(f, 0));
                         f
                     }
@@ -558,6 +599,8 @@ impl Solver {
             digest: &digest,
             op: &op,
         });
+        self.flights[f.0 as usize].began = self.now;
+        self.schedule_statuses(f, plan.statuses.clone());
         self.at(self.now + plan.duration, Timed::Flight(f, 0));
         // Its lines come out while it runs, spread evenly over its duration.
         let n = plan.logs.len() as u64;
@@ -589,6 +632,8 @@ impl Solver {
             cache_map: None,
             generation: 0,
             why: None,
+            statuses: Vec::new(),
+            began: self.now,
         });
         FlightId((self.flights.len() - 1) as u32)
     }
