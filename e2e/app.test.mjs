@@ -414,6 +414,9 @@ describe("llbsim page", () => {
     assert.ok((await page.locator("#timeline .bar.critical").count()) > 0);
     if ((await page.getAttribute("#log", "data-plain")) === "present") assert.match(await page.textContent("#log"), /DONE|CACHED/);
     await page.screenshot({ path: join(SHOTS, "play-end.png") });
+    await page.setViewportSize({ width: 1280, height: 1500 });
+    await page.click("#zoom-fit");
+    await page.click("#graph g.node[data-kind=exec]");
     await page.screenshot({ path: fileURLToPath(new URL("../docs/screenshot.png", import.meta.url)) });
     // Clicking a vertex shows what happened to it and why.
     await page.click("#graph g.node[data-kind=exec]");

@@ -293,6 +293,7 @@ function showJob(i, { t = null, vertex = null, autoplay = false } = {}) {
   for (const b of $("jobs").children) b.setAttribute("aria-selected", String(Number(b.dataset.job) === i));
   graphView.setDigests(job.digests);
   state.playback = new Playback(job);
+  state.indexOf = new Map(job.digests.map((d, idx) => [d, idx]));
   state.k = -1;
   for (const d of job.digests) graphView.update(d, "pending", false, false, false);
   state.end = jobEnd(job);
@@ -341,8 +342,8 @@ function render(k, t) {
     for (const d of changed) {
       const st = p.state(d);
       graphView.update(d, st, p.seen(d), p.inferred(d), p.encore(d));
-      const i = job.digests.indexOf(d);
-      const row = i >= 0 && changed.size < 64 ? state.listRows[i] : null;
+      const i = state.indexOf.get(d);
+      const row = i !== undefined && changed.size < 64 ? state.listRows[i] : null;
       if (row) row.setAttribute("data-state", st);
     }
     if (changed.size >= 64) state.listRows.forEach((row, i) => row.setAttribute("data-state", p.state(job.digests[i])));
@@ -430,7 +431,7 @@ function play() {
   if (!state.job) return;
   if (state.k === state.job.messages.length && state.t >= state.end) seekTime(state.origin);
   state.playing = true;
-  $("pb-play").textContent = "⏸︎";
+  $("pb-play").textContent = "❚❚";
   $("pb-play").setAttribute("aria-label", "Pause (space)");
   last = performance.now();
   cancelAnimationFrame(raf);

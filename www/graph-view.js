@@ -132,23 +132,18 @@ export class GraphView {
     this.svg.setAttribute("viewBox", `${x} ${y} ${w} ${h}`);
   }
 
+  /** Shows the whole graph, or for a very big one its top at a readable scale (at least 0.7). */
   fit() {
     const pad = 16;
     const rect = this.svg.getBoundingClientRect();
-    const aspect = rect.width > 0 && rect.height > 0 ? rect.width / rect.height : 1.5;
-    let w = this.bounds.w + 2 * pad;
-    let h = this.bounds.h + 2 * pad;
-    // Very tall or wide graphs: start at a readable scale at the top rather than a speck.
-    const maxScale = 12;
-    if (h > w / aspect) {
-      const want = h;
-      h = Math.min(want, (w * maxScale) / aspect);
-      w = h * aspect;
-    } else {
-      w = Math.min(w, h * aspect * maxScale);
-      h = w / aspect;
-    }
-    this.view = { x: (this.bounds.w - w) / 2, y: -pad, w, h };
+    const rw = rect.width > 0 ? rect.width : 900;
+    const rh = rect.height > 0 ? rect.height : 500;
+    const whole = Math.min(rw / (this.bounds.w + 2 * pad), rh / (this.bounds.h + 2 * pad));
+    const scale = Math.min(Math.max(whole, 0.7), 1.5);
+    const w = rw / scale;
+    const h = rh / scale;
+    const y = this.bounds.h + 2 * pad > h ? -pad : (this.bounds.h - h) / 2;
+    this.view = { x: (this.bounds.w - w) / 2, y, w, h };
     this.applyView();
   }
 
