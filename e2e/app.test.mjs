@@ -530,6 +530,22 @@ describe("llbsim page", () => {
     await page.click("#pb-end");
     assert.equal(await page.locator('#graph g.node[data-state="cached"]').count(), 0);
 
+    // Change this source (warm: only what depends on it runs again), then fail a step.
+    const sourceBefore = await page.getAttribute("#graph g.node[data-kind=source]", "data-digest");
+    await page.click("#graph g.node[data-kind=source]");
+    await page.click("#change-source");
+    await page.waitForFunction(() => /^a source changed/.test(document.getElementById("caption").textContent));
+    await page.click("#pb-end");
+    assert.notEqual(await page.getAttribute("#graph g.node[data-kind=source]", "data-digest"), sourceBefore, "the changed source has a new digest");
+    assert.ok((await page.locator('#graph g.node[data-state="done"]').count()) > 0);
+    await page.click("#graph g.node[data-kind=exec]");
+    await page.click("#fail-step");
+    await page.waitForFunction(() => /^this step fails/.test(document.getElementById("caption").textContent));
+    await page.click("#pb-end");
+    assert.equal(await page.locator('#graph g.node[data-state="error"]').count(), 1);
+    await page.click("#clear-cache");
+    await page.waitForFunction(() => /cache is now empty/.test(document.getElementById("caption").textContent));
+
     await page.click("#share");
     await page.waitForFunction(() => location.hash.startsWith("#def="));
     const shared = page.url().replace(/\?[^#]*/, "");
@@ -548,6 +564,23 @@ describe("llbsim page", () => {
     assert.equal(await page.isVisible("#pb-play"), true);
     assert.ok((await page.locator('#graph g.node[data-state="error"]').count()) === 1, "one failed step");
     await page.screenshot({ path: join(SHOTS, "embed-fail.png") });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(dialogs, []);
+    await page.close();
+  });
+
+  test("vertex= selects a vertex; t= seeks; the graph is drawn in the dark scheme too", async () => {
+    const demo = loadDefinition(new Uint8Array(await readFile(corpus("df-dockerfile-frontend.pb"))));
+    const v = demo.vertices[3];
+    const { page, problems, dialogs } = await openPage(`?scenario=cold&t=1&vertex=${encodeURIComponent(v.digest)}`);
+    await page.waitForFunction(() => document.querySelector("#detail .detail-name") !== null);
+    assert.equal(await page.textContent("#detail .detail-name"), v.name);
+    assert.equal(await page.getAttribute("#graph g.node.selected", "data-digest"), v.digest);
+    assert.match(await page.textContent("#pb-time"), /^1\.000s/);
+    assert.equal(await page.textContent("#pb-play"), "▶︎", "paused at t");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.locator("#graph").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, "dark-graph.png") });
     assert.deepEqual(problems, []);
     assert.deepEqual(dialogs, []);
     await page.close();

@@ -132,14 +132,14 @@ export class GraphView {
     this.svg.setAttribute("viewBox", `${x} ${y} ${w} ${h}`);
   }
 
-  /** Shows the whole graph, or for a very big one its top at a readable scale (at least 0.7). */
+  /** Shows the whole graph, or for a very big one its top at a still legible scale (at least 0.45). */
   fit() {
     const pad = 16;
     const rect = this.svg.getBoundingClientRect();
     const rw = rect.width > 0 ? rect.width : 900;
     const rh = rect.height > 0 ? rect.height : 500;
     const whole = Math.min(rw / (this.bounds.w + 2 * pad), rh / (this.bounds.h + 2 * pad));
-    const scale = Math.min(Math.max(whole, 0.7), 1.5);
+    const scale = Math.min(Math.max(whole, 0.45), 1.5);
     const w = rw / scale;
     const h = rh / scale;
     const y = this.bounds.h + 2 * pad > h ? -pad : (this.bounds.h - h) / 2;
