@@ -19,7 +19,7 @@ const SCENARIOS = {
   warm: "A warm rebuild on the same cache: the solver loads the final result; everything below it is marked CACHED.",
   mutated: "A source changed after a cold build: only the steps that depend on it run again.",
   fail: "A step fails: the build stops, steps in flight are cancelled, its descendants never start.",
-  cancel: "The build is cancelled mid-way: vertices still open when the stream closes are reported CANCELED by the encore.",
+  cancel: "The build is cancelled mid-way: steps in flight are stopped and reported CANCELED (by the solver, or by the encore for vertices still open when the stream closes).",
   "cancel-shared": "Two builds share steps; the second is cancelled while a shared step runs, the first finishes it.",
   concurrent: "Two builds at once, one with a source changed: shared steps run once.",
 };
@@ -396,7 +396,13 @@ function renderCaption() {
   }
   if (k === job.messages.length) {
     const o = job.outcome || {};
-    now += o.error ? ` The build ended with an error: ${o.error}` : " The build finished.";
+    now += o.error ? ` The build ended with an error: ${o.error}.` : " The build finished.";
+    const p = state.playback;
+    const canceled = job.digests.filter((d) => p.state(d) === "canceled");
+    if (canceled.length) {
+      const byEncore = canceled.filter((d) => p.encore(d)).length;
+      now += ` ${canceled.length} CANCELED: ${canceled.length - byEncore} reported by the solver as it stopped them, ${byEncore} by the encore (still open when the stream closed).`;
+    }
   }
   $("caption").replaceChildren(el("strong", { text: lead }), " ", el("span", { text: now }));
 }
@@ -492,6 +498,8 @@ function renderDetail() {
   ];
   if (p.inferred(d)) parts.push(el("p", { cls: "explain", text: "CACHED retroactively: a vertex that consumes this one started before this one reported anything, so the client's progress stream (vertexStream) marked it CACHED. The solver never ran or loaded it." }));
   if (p.encore(d)) parts.push(el("p", { cls: "explain", text: `Closed by the encore: this vertex was still open when the job's stream closed, so BuildKit reported it completed with error “${p.record(d)?.error || "context canceled"}”.` }));
+  if (st === "canceled" && !p.encore(d)) parts.push(el("p", { cls: "explain", text: "CANCELED by the solver: the build was cancelled while this step was in flight, and the solver reported it completed with its error." }));
+  if (st === "error") parts.push(el("p", { cls: "explain", text: "This step failed; the build stops, steps in flight are cancelled and its descendants never start." }));
   const spans = (job.spans || []).filter((s) => s.digest === d);
   if (spans.length) {
     parts.push(el("h3", { text: "intervals" }), el("ul", { cls: "spans" }, spans.map((s) => el("li", { text: `${s.kind}: ${formatSeconds(s.start - state.origin)} → ${s.end === null ? "open" : formatSeconds(s.end - state.origin)}${s.error ? ` (${s.error})` : ""}${s.encore ? " [encore]" : ""}` }))));
@@ -553,7 +561,7 @@ function wire() {
   $("cancel-now").addEventListener("click", () => {
     if (!state.job) return;
     const atMs = Math.max(0, (state.t - state.job.start) / 1e6);
-    runBuild("cancelNow", { atMs }, `The same build again, cancelled at ${formatSeconds(state.t - state.job.start)} after it started: the vertices still open are reported CANCELED by the encore.`);
+    runBuild("cancelNow", { atMs }, `The same build again, cancelled at ${formatSeconds(state.t - state.job.start)} after it started: steps in flight are reported CANCELED, by the solver or by the encore.`);
   });
 
   $("pb-play").addEventListener("click", () => (state.playing ? pause() : play()));
