@@ -312,7 +312,7 @@ function showJob(i, { t = null, vertex = null, autoplay = false } = {}) {
   if (t === "end") seekTime(state.end);
   else if (typeof t === "number") seekTime(state.origin + t);
   else seekTime(state.origin);
-  if (autoplay && !params.has("t")) play();
+  if (autoplay) play();
 }
 
 // --- playback -----------------------------------------------------------------------------------
