@@ -33,12 +33,15 @@ let context;
 let userDataDir;
 /** The same wasm the page runs, loaded in Node: what the page must show. */
 let loadDefinition;
+/** The wasm Session class, in Node: the run reports the page must show. */
+let Session;
 
 before(async () => {
   assert.ok(existsSync(new URL("df-hack-lint.json", CORPUS)), "testdata/corpus is present");
   const wasm = await import("../pkg/llbsim.js");
   await wasm.default({ module_or_path: await readFile(new URL("../pkg/llbsim_bg.wasm", import.meta.url)) });
   loadDefinition = wasm.loadDefinition;
+  Session = wasm.Session;
   ({ server, url: base } = await startServer(ROOT, 0));
   userDataDir = await mkdtemp(join(tmpdir(), "llbsim-e2e-"));
   context = await chromium.launchPersistentContext(userDataDir, {
@@ -86,7 +89,7 @@ function rawGet(path) {
  * Opens the page at `/` and waits until it is ready. `problems` collects console errors, page
  * errors, failed requests, HTTP errors and dialogs; every test asserts it stays empty.
  */
-async function openPage() {
+async function openPage(query = "") {
   const page = await context.newPage();
   const problems = [];
   const dialogs = [];
@@ -102,7 +105,7 @@ async function openPage() {
     dialogs.push(d.message());
     d.dismiss().catch(() => {});
   });
-  await page.goto(`${base}/`);
+  await page.goto(`${base}/www/${query}`);
   await page.waitForFunction(() => document.getElementById("status")?.textContent === "ready");
   return { page, problems, dialogs };
 }
@@ -377,6 +380,13 @@ describe("llbsim page", () => {
     assert.match(await page.textContent("#error"), /\$\.Digest/);
     assert.deepEqual(await digests(page), [d1, d2, d3], "the previous list is kept");
 
+    // The graph draws the same names as SVG text.
+    await page.waitForFunction((d) => document.querySelector(`#graph g.node[data-digest="${d}"]`) !== null, d3);
+    const svgText = await page.$$eval("#graph g.node title", (els) => els.map((e) => e.textContent).join("\n"));
+    assert.ok(svgText.includes(PAYLOAD), "the payload is SVG text");
+    await page.click(`#graph g.node[data-digest="${d1}"]`);
+    assert.equal(await page.textContent("#detail .detail-name"), PAYLOAD);
+    assert.equal(await page.locator("#graph img, #graph script, #graph foreignObject, #detail img, #detail script, #timeline img").count(), 0);
     assert.equal(await page.locator("#vertices img, #vertices script, #error img, #error script").count(), 0);
     assert.equal(await page.locator("img").count(), 0);
     assert.equal(await page.locator("script").count(), 1, "only the page's own module script");
@@ -385,4 +395,225 @@ describe("llbsim page", () => {
     assert.deepEqual(problems, []);
     await page.close();
   });
+
+  test("the demo plays to the end; the states on screen are the report's rows", async () => {
+    const { page, problems, dialogs } = await openPage();
+    await waitForLoaded(page, 10, "binary pb.Definition");
+    await page.waitForSelector("#graph g.node[data-digest]");
+    assert.match(await page.textContent("#caption"), /cold build/);
+    // It starts playing by itself; make it fast and wait for the end.
+    await page.selectOption("#pb-speed", "1000");
+    await page.waitForFunction(() => /The build finished/.test(document.getElementById("caption").textContent), null, { timeout: 30000 });
+    const report = new Session(new Uint8Array(await readFile(corpus("df-dockerfile-frontend.pb"))), { variant: "default", seed: 0 }).scenario("cold");
+    await assertStatesMatchRows(page, report.jobs[0]);
+    assert.equal(await page.locator("#graph g.node").count(), 10);
+    // Stage groups and edge labels (mount targets) are drawn.
+    assert.ok((await page.locator("#graph .stage").count()) >= 2, "stages are grouped");
+    assert.ok((await page.$$eval("#graph .edge-label", (els) => els.map((e) => e.textContent))).some((t) => t.startsWith("/")), "a mount target labels an edge");
+    // The timeline has a critical path; the log shows the printer's text (when the core has it).
+    assert.ok((await page.locator("#timeline .bar.critical").count()) > 0);
+    if ((await page.getAttribute("#log", "data-plain")) === "present") assert.match(await page.textContent("#log"), /DONE|CACHED/);
+    await page.screenshot({ path: join(SHOTS, "play-end.png") });
+    await page.setViewportSize({ width: 1280, height: 1500 });
+    await page.click("#zoom-fit");
+    await page.click("#graph g.node[data-kind=exec]");
+    await page.screenshot({ path: fileURLToPath(new URL("../docs/screenshot.png", import.meta.url)) });
+    // Clicking a vertex shows what happened to it and why.
+    await page.click("#graph g.node[data-kind=exec]");
+    assert.match(await page.textContent("#detail"), /why/);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(dialogs, []);
+    await page.close();
+  });
+
+  test("scenario=cancel: the canceled nodes are exactly what the stream cancels; Cancel build now", async () => {
+    const { page, problems, dialogs } = await openPage("?scenario=cancel&t=end");
+    await page.waitForSelector("#graph g.node[data-digest]");
+    const report = new Session(new Uint8Array(await readFile(corpus("df-dockerfile-frontend.pb"))), { variant: "default", seed: 0 }).scenario("cancel");
+    const job = report.jobs[0];
+    await page.waitForFunction((n) => document.getElementById("pb-event").textContent === `event ${n} of ${n}`, job.messages.length);
+    const canceledInStream = streamCanceled(job);
+    assert.ok(canceledInStream.length > 0);
+    assert.deepEqual((await shownWithState(page, "canceled")).sort(), canceledInStream.sort());
+    // The encore batch (vertices still open when the stream closed) may be empty: the solver
+    // reports the cancelled exec itself. Those it has are marked.
+    const encore = job.messages.find((m) => m.encore) || { status: { vertexes: [] } };
+    assert.deepEqual((await page.$$eval("#graph g.node[data-encore]", (els) => els.map((e) => e.dataset.digest))).sort(), encore.status.vertexes.map((v) => v.digest).sort());
+    await assertStatesMatchRows(page, job);
+    if ((await page.getAttribute("#log", "data-plain")) === "present") {
+      assert.match(await page.textContent("#log"), /CANCELED/);
+    } else {
+      // TODO(plain): the run report's `plain` is being added to the core; until it lands the
+      // log panel says it is absent and the cancel check is on the rows (above).
+      assert.match(await page.textContent("#log"), /does not include/);
+    }
+    await page.click(`#graph g.node[data-digest="${canceledInStream[0]}"]`);
+    assert.match(await page.textContent("#detail"), /CANCELED/);
+    assert.match(await page.textContent("#detail"), /context canceled/);
+    await page.screenshot({ path: join(SHOTS, "cancel.png") });
+
+    // The button: a cold build of the demo, cancelled at 40% of its time.
+    await page.selectOption("#scenario", "cold");
+    await page.waitForFunction(() => /^cold build/.test(document.getElementById("caption").textContent));
+    await page.click("#pb-home");
+    const max = Number(await page.getAttribute("#pb-scrub", "max"));
+    await page.$eval("#pb-scrub", (e, v) => {
+      e.value = String(v);
+      e.dispatchEvent(new Event("input", { bubbles: true }));
+    }, Math.round(max * 0.4));
+    await page.click("#cancel-now");
+    await page.waitForFunction(() => /cancelled at/.test(document.getElementById("caption").textContent));
+    await page.click("#pb-end");
+    const s = new Session(new Uint8Array(await readFile(corpus("df-dockerfile-frontend.pb"))), { variant: "default", seed: 0 });
+    const again = s.build({ label: "x", cancelAtMs: Math.round(max * 0.4) });
+    await assertStatesMatchRows(page, again.jobs[0]);
+    assert.deepEqual((await shownWithState(page, "canceled")).sort(), streamCanceled(again.jobs[0]).sort());
+    assert.ok(streamCanceled(again.jobs[0]).length > 0, "something was cancelled");
+    await page.screenshot({ path: join(SHOTS, "cancel-now.png") });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(dialogs, []);
+    await page.close();
+  });
+
+  test("scenario=warm: the cached vertices the report says; back at t=0 nothing has started", async () => {
+    const { page, problems, dialogs } = await openPage("?scenario=warm&t=end");
+    await page.waitForSelector("#graph g.node[data-digest]");
+    const report = new Session(new Uint8Array(await readFile(corpus("df-dockerfile-frontend.pb"))), { variant: "default", seed: 0 }).scenario("warm");
+    const job = report.jobs[0];
+    await page.waitForFunction((n) => document.getElementById("pb-event").textContent === `event ${n} of ${n}`, job.messages.length);
+    await assertStatesMatchRows(page, job);
+    const cached = job.rows.filter((r) => r.state === "cached").map((r) => r.digest).sort();
+    assert.ok(cached.length > 0);
+    assert.deepEqual((await shownWithState(page, "cached")).sort(), cached);
+    const inferred = new Set(job.messages.flatMap((m) => m.inferred || []));
+    assert.deepEqual((await page.$$eval("#graph g.node[data-inferred]", (els) => els.map((e) => e.dataset.digest))).sort(), [...inferred].sort());
+    await page.click("#graph g.node[data-inferred]");
+    assert.match(await page.textContent("#detail"), /CACHED retroactively/);
+    await page.screenshot({ path: join(SHOTS, "warm.png") });
+
+    // Scrub back to 0: nothing has started.
+    await page.$eval("#pb-scrub", (e) => {
+      e.value = "0";
+      e.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    assert.equal(await page.locator('#graph g.node[data-state="pending"][data-seen="0"]').count(), job.digests.length);
+    // Keyboard: → steps one event, End goes to the end.
+    await page.click("#caption");
+    await page.keyboard.press("ArrowRight");
+    assert.equal(await page.textContent("#pb-event"), `event 1 of ${job.messages.length}`);
+    await page.keyboard.press("End");
+    await assertStatesMatchRows(page, job);
+    await page.keyboard.press("Home");
+    assert.equal(await page.textContent("#pb-event"), `event 0 of ${job.messages.length}`);
+    await page.screenshot({ path: join(SHOTS, "warm-t0.png") });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(dialogs, []);
+    await page.close();
+  });
+
+  test("garbage keeps the previous graph; rebuild is warm; a shared link reloads the definition", async () => {
+    const { page, problems, dialogs } = await openPage("?src=/testdata/corpus/synth-fanin16.pb&t=end");
+    await page.waitForFunction(() => document.querySelectorAll("#graph g.node").length === 18);
+    const graphBefore = await page.$$eval("#graph g.node", (els) => els.map((e) => e.dataset.digest));
+    await page.fill("#paste", "garbage garbage");
+    await page.click("#load");
+    await page.waitForSelector("#error", { state: "visible" });
+    assert.deepEqual(await page.$$eval("#graph g.node", (els) => els.map((e) => e.dataset.digest)), graphBefore);
+    assert.equal(await page.inputValue("#paste"), "garbage garbage");
+
+    await page.click("#rebuild");
+    await page.waitForFunction(() => /^rebuild/.test(document.getElementById("caption").textContent));
+    await page.click("#pb-end");
+    assert.ok((await page.locator('#graph g.node[data-state="cached"]').count()) > 0, "a rebuild on the same cache is warm");
+    await page.click("#rebuild-nocache");
+    await page.waitForFunction(() => /^rebuild without cache/.test(document.getElementById("caption").textContent));
+    await page.click("#pb-end");
+    assert.equal(await page.locator('#graph g.node[data-state="cached"]').count(), 0);
+
+    // Change this source (warm: only what depends on it runs again), then fail a step.
+    const sourceBefore = await page.getAttribute("#graph g.node[data-kind=source]", "data-digest");
+    await page.click("#graph g.node[data-kind=source]");
+    await page.click("#change-source");
+    await page.waitForFunction(() => /^a source changed/.test(document.getElementById("caption").textContent));
+    await page.click("#pb-end");
+    assert.notEqual(await page.getAttribute("#graph g.node[data-kind=source]", "data-digest"), sourceBefore, "the changed source has a new digest");
+    assert.ok((await page.locator('#graph g.node[data-state="done"]').count()) > 0);
+    await page.click("#graph g.node[data-kind=exec]");
+    await page.click("#fail-step");
+    await page.waitForFunction(() => /^this step fails/.test(document.getElementById("caption").textContent));
+    await page.click("#pb-end");
+    assert.equal(await page.locator('#graph g.node[data-state="error"]').count(), 1);
+    await page.click("#clear-cache");
+    await page.waitForFunction(() => /cache is now empty/.test(document.getElementById("caption").textContent));
+
+    await page.click("#share");
+    await page.waitForFunction(() => location.hash.startsWith("#def="));
+    const shared = page.url().replace(/\?[^#]*/, "");
+    const other = await context.newPage();
+    await other.goto(shared);
+    await other.waitForFunction(() => document.getElementById("status")?.textContent === "ready");
+    await other.waitForFunction(() => document.querySelectorAll("#graph g.node").length === 18);
+    assert.match(await other.textContent("#source"), /shared link/);
+    await other.close();
+
+    // embed=1: only the graph and the playback bar.
+    await page.goto(`${base}/www/?embed=1&scenario=fail&t=end`);
+    await page.waitForFunction(() => document.getElementById("status")?.textContent === "ready");
+    assert.equal(await page.isVisible("#paste"), false);
+    assert.equal(await page.isVisible("#graph"), true);
+    assert.equal(await page.isVisible("#pb-play"), true);
+    assert.ok((await page.locator('#graph g.node[data-state="error"]').count()) === 1, "one failed step");
+    await page.screenshot({ path: join(SHOTS, "embed-fail.png") });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(dialogs, []);
+    await page.close();
+  });
+
+  test("vertex= selects a vertex; t= seeks; the graph is drawn in the dark scheme too", async () => {
+    const demo = loadDefinition(new Uint8Array(await readFile(corpus("df-dockerfile-frontend.pb"))));
+    const v = demo.vertices[3];
+    const { page, problems, dialogs } = await openPage(`?scenario=cold&t=1&vertex=${encodeURIComponent(v.digest)}`);
+    await page.waitForFunction(() => document.querySelector("#detail .detail-name") !== null);
+    assert.equal(await page.textContent("#detail .detail-name"), v.name);
+    assert.equal(await page.getAttribute("#graph g.node.selected", "data-digest"), v.digest);
+    assert.match(await page.textContent("#pb-time"), /^1\.000s/);
+    assert.equal(await page.textContent("#pb-play"), "▶︎", "paused at t");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.locator("#graph").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, "dark-graph.png") });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(dialogs, []);
+    await page.close();
+  });
+
+  test("2,000 vertices lay out and play", async () => {
+    const { page, problems } = await openPage("?src=/testdata/corpus/synth-chain2000.pb");
+    await page.waitForFunction(() => document.querySelectorAll("#graph g.node").length === 2001, null, { timeout: 60000 });
+    await page.selectOption("#pb-speed", "1000");
+    await page.waitForFunction(() => /The build finished/.test(document.getElementById("caption").textContent), null, { timeout: 60000 });
+    assert.equal(await page.locator('#graph g.node[data-state="done"]').count() + (await page.locator('#graph g.node[data-state="cached"]').count()), 2001);
+    await page.screenshot({ path: join(SHOTS, "chain2000.png") });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
 });
+
+/** Digests whose last record in the stream is completed with a "context canceled" error. */
+function streamCanceled(job) {
+  const last = new Map();
+  for (const m of job.messages) for (const v of m.status.vertexes) last.set(v.digest, v);
+  return [...last.values()].filter((v) => v.completed && /context canceled$/.test(v.error || "")).map((v) => v.digest);
+}
+
+async function shownWithState(page, st) {
+  return page.$$eval(`#graph g.node[data-state="${st}"]`, (els) => els.map((e) => e.dataset.digest));
+}
+
+/** Every graph node's data-state equals its row's state; the on-screen counts agree. */
+async function assertStatesMatchRows(page, job) {
+  const shown = Object.fromEntries(await page.$$eval("#graph g.node", (els) => els.map((e) => [e.dataset.digest, e.dataset.state])));
+  for (const row of job.rows) assert.equal(shown[row.digest], row.state, `${row.name}: shown ${shown[row.digest]}, row ${row.state}`);
+  for (const st of ["cached", "done", "error", "canceled"]) {
+    assert.equal(Object.values(shown).filter((s) => s === st).length, job.rows.filter((r) => r.state === st).length, st);
+  }
+}
