@@ -3,12 +3,13 @@
 //
 //   bash scripts/build.sh && node --test e2e/playback-state.test.mjs
 //
-// TODO(cli): compare with `target/debug/llbsim solve FILE --scenario NAME --format json` once
-// that command lands from main; until then the reference is the wasm Session's RunReport, which
-// the CLI prints unchanged (same src/session.rs).
+// The CLI (`llbsim solve FILE --scenario NAME --format json`) and the wasm Session print the same
+// run report; the last test checks the page's derivation against the CLI's rows.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { before, describe, test } from "node:test";
 
 import { Playback, STATES, criticalPath, jobEnd, messagesUpTo, plainText, recordState, statesAfter, virtualNs } from "../www/playback-state.js";
@@ -88,7 +89,7 @@ describe("playback-state", () => {
     p.seek(job.messages.length);
     const canceled = job.digests.filter((d) => p.state(d) === "canceled").sort();
     const fromStream = new Set();
-    for (const m of job.messages) for (const v of m.status.vertexes) if (v.completed && /context canceled$/.test(v.error || "")) fromStream.add(v.digest);
+    for (const m of job.messages) for (const v of m.status.vertexes || []) if (v.completed && /context canceled$/.test(v.error || "")) fromStream.add(v.digest);
     assert.deepEqual(canceled, [...fromStream].filter((d) => p.state(d) === "canceled").sort());
     assert.ok(canceled.length > 0);
     for (const v of encore.status.vertexes) assert.equal(p.state(v.digest), "canceled");
@@ -127,5 +128,24 @@ describe("playback-state", () => {
     assert.equal(plainText(job, 1, false), "a\n");
     assert.equal(plainText(job, 2, false), "a\nb\n");
     assert.equal(plainText(job, 2, true), "a\nb\ndone\n");
+  });
+
+  test("the page's states at the end equal what `llbsim solve --scenario` reports", async () => {
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    execFileSync("cargo", ["build", "-q", "--bin", "llbsim"], { cwd: root, stdio: "inherit" });
+    const bin = fileURLToPath(new URL("../target/debug/llbsim", import.meta.url));
+    for (const scenario of ["cold", "warm", "mutated", "fail", "cancel", "cancel-shared", "concurrent"]) {
+      const file = fileURLToPath(new URL("df-dockerfile-frontend.pb", CORPUS));
+      const cli = JSON.parse(execFileSync(bin, ["solve", file, "--scenario", scenario, "--format", "json"], { encoding: "utf8" }));
+      const { report } = await run("df-dockerfile-frontend.pb", scenario);
+      assert.equal(cli.jobs.length, report.jobs.length);
+      report.jobs.forEach((job, i) => {
+        const states = statesAfter(job, job.messages.length);
+        const counts = (rows) => rows.reduce((m, r) => ((m[r.state] = (m[r.state] || 0) + 1), m), {});
+        assert.deepEqual(counts(cli.jobs[i].rows), counts(job.rows), `${scenario} ${job.name}`);
+        for (const row of cli.jobs[i].rows) assert.equal(states[row.digest], row.state, `${scenario} ${job.name} ${row.name}`);
+        assert.deepEqual(cli.jobs[i].plain, job.plain, `${scenario}: the same plain text`);
+      });
+    }
   });
 });
