@@ -6,8 +6,9 @@
 //   node bench/layout.mjs --help
 //
 // For each graph it writes the DOT that www/layout.js gives Graphviz (toDot: the same text the
-// worker lays out), times native `dot -Tjson` on it (a fresh process per run, wall time), then
-// opens www/bench.html in Chromium with those times as the yardstick and reads the page's results:
+// worker lays out), times native `dot -Tjson` on it (a fresh process per run, wall time; a warm-up
+// and N runs before the browser, the same after, the median of all 2N), then opens www/bench.html
+// in Chromium (with the first times as its yardstick column) and reads the page's results:
 // the time from posting the graph to the layout worker to receiving the layout, for the "dot"
 // engine (Graphviz 16 in wasm) and the "layered" fallback. ratio = worker dot ÷ native dot.
 //
@@ -124,20 +125,24 @@ function timeNativeDot(file) {
 const dotVersion = opts["no-dot"] ? null : ensureDot();
 const work = await mkdtemp(join(tmpdir(), "llbsim-layout-bench-"));
 const sizes = {};
-const native = {};
-try {
-  for (const name of names) {
-    const graph = await GRAPHS[name]();
-    sizes[name] = { nodes: graph.nodes.length, edges: graph.edges.length };
-    if (opts["no-dot"] || LAYERED_ONLY.has(name)) continue;
-    const file = join(work, `${name}.dot`);
-    await writeFile(file, toDot(prepareGraph(graph)));
-    say(`native dot: ${name} (${graph.nodes.length} vertices)`);
-    native[name] = timeNativeDot(file);
-  }
-} finally {
-  await rm(work, { recursive: true, force: true });
+const dotFiles = {};
+for (const name of names) {
+  const graph = await GRAPHS[name]();
+  sizes[name] = { nodes: graph.nodes.length, edges: graph.edges.length };
+  if (opts["no-dot"] || LAYERED_ONLY.has(name)) continue;
+  dotFiles[name] = join(work, `${name}.dot`);
+  await writeFile(dotFiles[name], toDot(prepareGraph(graph)));
 }
+/** Native dot is timed before and after the browser runs (the VM's speed drifts); all runs count. */
+function timeAllNative(when) {
+  const out = {};
+  for (const [name, file] of Object.entries(dotFiles)) {
+    say(`native dot (${when}): ${name} (${sizes[name].nodes} vertices)`);
+    out[name] = timeNativeDot(file);
+  }
+  return out;
+}
+const nativeBefore = timeAllNative("before the browser");
 
 // The page, in headless Chromium.
 const { server, url: base } = await startServer(ROOT, 0);
@@ -154,7 +159,7 @@ try {
   browserVersion = context.browser()?.version() ?? "";
   const page = await context.newPage();
   page.on("pageerror", (e) => say(`page error: ${e.message}`));
-  const dotParam = Object.entries(native).map(([n, r]) => `${n}:${r.ms.toFixed(1)}`).join(",");
+  const dotParam = Object.entries(nativeBefore).map(([n, r]) => `${n}:${r.ms.toFixed(1)}`).join(",");
   const query = new URLSearchParams({ graphs: names.join(","), runs: String(RUNS), run: "1", ...(dotParam ? { dot: dotParam } : {}) });
   await page.goto(`${base}/www/bench.html?${query}`);
   let last = "";
@@ -175,6 +180,15 @@ try {
   server.closeAllConnections();
   await new Promise((ok) => server.close(ok));
   await rm(userDataDir, { recursive: true, force: true });
+}
+
+const nativeAfter = timeAllNative("after the browser");
+await rm(work, { recursive: true, force: true });
+const native = {};
+for (const name of Object.keys(nativeBefore)) {
+  const runs = [...nativeBefore[name].runs, ...nativeAfter[name].runs];
+  const note = nativeBefore[name].note || nativeAfter[name].note;
+  native[name] = { ms: median(runs), runs, ...(note ? { note: "one run before and one after the browser" } : {}) };
 }
 
 const cell = (graph, metric) => rows.find((r) => r.graph === graph && r.metric === metric);
