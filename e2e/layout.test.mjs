@@ -105,6 +105,21 @@ describe("layout", () => {
     }
   });
 
+  test("the layered fallback terminates on a cycle (which no LLB graph has) and keeps boxes apart", async () => {
+    const { layoutLayered } = await import("../www/layout.js");
+    const ids = ["a", "b", "c", "d", "e"];
+    const graph = {
+      nodes: ids.map((id) => ({ id, label: id, kind: "exec" })),
+      edges: [["a", "b"], ["b", "c"], ["c", "b"], ["c", "d"], ["d", "d"], ["e", "a"]].map(([from, to]) => ({ from, to })),
+    };
+    const layout = layoutLayered(graph);
+    assert.equal(layout.nodes.length, 5);
+    const problems = checkLayout(graph, layout).filter((p) => !/does not go down/.test(p));
+    assert.deepEqual(problems, []);
+    // Only the edges closing the cycle and the self-loop may go up or sideways.
+    assert.deepEqual(checkLayout(graph, layout).filter((p) => /does not go down/.test(p)).length, 2);
+  });
+
   test("every corpus graph lays out in the worker: finite, downward, no overlaps, groups hold their members", async () => {
     const names = (await readdir(CORPUS)).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
     assert.ok(names.length >= 20, `${names.length} corpus files`);

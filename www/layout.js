@@ -15,8 +15,9 @@
 //           edges:  [{ from, to, label, points, path, labelPos }],  // labelPos: [x, y] | null
 //           groups: [{ name, x, y, w, h }] }
 // in px (= Graphviz points), origin top-left, y growing down, ready for SVG. Nodes, edges and
-// groups come back in input order (groups in order of first appearance). `label` of a node is its
-// display label (truncated to MAX_LABEL characters); the full name stays with the caller.
+// groups come back in input order (groups in order of first appearance). A node's `label` is its
+// display label (displayLabel: control characters as visible symbols, cut to MAX_LABEL); the
+// full name stays with the caller. Boxes are sized for a 12 px monospace font (BOX).
 // An edge's `points` are [x, y] pairs: for dot, the cubic Bézier control points (start, then
 // three per segment) and last the arrow tip; for the fallback, the two ends of a straight line.
 // `path` is the same as an SVG path ("M…C…L…"), ending at the arrow tip. `labelPos` is the
@@ -384,7 +385,13 @@ export async function layoutDot(graph, { onPhase = () => {} } = {}) {
   const viz = await loadViz();
   if (fresh) onPhase("graphviz loaded", {});
   const t0 = performance.now();
-  const result = viz.render(dot, { format: "json", engine: "dot" });
+  let result;
+  try {
+    result = viz.render(dot, { format: "json", engine: "dot" });
+  } catch (err) {
+    vizPromise = null; // an aborted wasm instance (out of memory…) is not used again
+    throw new Error(`layout: Graphviz stopped: ${err && err.message ? err.message : err}`);
+  }
   const ms = performance.now() - t0;
   if (result.status !== "success") {
     const msg = (result.errors || []).filter((e) => e.level === "error").map((e) => e.message).join("; ");
