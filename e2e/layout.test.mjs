@@ -105,6 +105,21 @@ describe("layout", () => {
     }
   });
 
+  test("the layered fallback terminates on a cycle (which no LLB graph has) and keeps boxes apart", async () => {
+    const { layoutLayered } = await import("../www/layout.js");
+    const ids = ["a", "b", "c", "d", "e"];
+    const graph = {
+      nodes: ids.map((id) => ({ id, label: id, kind: "exec" })),
+      edges: [["a", "b"], ["b", "c"], ["c", "b"], ["c", "d"], ["d", "d"], ["e", "a"]].map(([from, to]) => ({ from, to })),
+    };
+    const layout = layoutLayered(graph);
+    assert.equal(layout.nodes.length, 5);
+    const problems = checkLayout(graph, layout).filter((p) => !/does not go down/.test(p));
+    assert.deepEqual(problems, []);
+    // Only the edges closing the cycle and the self-loop may go up or sideways.
+    assert.deepEqual(checkLayout(graph, layout).filter((p) => /does not go down/.test(p)).length, 2);
+  });
+
   test("every corpus graph lays out in the worker: finite, downward, no overlaps, groups hold their members", async () => {
     const names = (await readdir(CORPUS)).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
     assert.ok(names.length >= 20, `${names.length} corpus files`);
@@ -219,6 +234,26 @@ describe("layout", () => {
     assert.ok(maxGapMs < 1000, `the page stalled ${maxGapMs.toFixed(0)} ms`);
   });
 
+  test("a 2,000-vertex lattice in 10 stages with mount labels lays out with dot; labels sit beside their edges", async () => {
+    const { latticeGraph } = await import("../www/bench-graphs.js");
+    const graph = latticeGraph(40, 50);
+    const { layout, error, maxGapMs } = await inWorker("lattice:40x50");
+    assert.equal(error, undefined, error);
+    assert.equal(layout.engine, "dot");
+    assert.deepEqual(checkLayout(graph, layout), []);
+    assert.equal(layout.groups.length, 10);
+    const labelled = layout.edges.filter((e) => e.label !== "");
+    assert.ok(labelled.length > 900, `${labelled.length} labelled edges`);
+    for (const e of labelled) {
+      // Beside the edge: within a label's width of the line's bounding box.
+      const xs = e.points.map((p) => p[0]);
+      const ys = e.points.map((p) => p[1]);
+      assert.ok(e.labelPos[0] >= Math.min(...xs) && e.labelPos[0] <= Math.max(...xs) + 120, JSON.stringify(e));
+      assert.ok(e.labelPos[1] >= Math.min(...ys) && e.labelPos[1] <= Math.max(...ys) + 10, JSON.stringify(e));
+    }
+    assert.ok(maxGapMs < 1000, `the page stalled ${maxGapMs.toFixed(0)} ms`);
+  });
+
   test("a 20,000-vertex chain takes the layered fallback in the worker without freezing the page", async (t) => {
     const graph = chainGraph(20000);
     const { layout, error, progress, maxGapMs, ticks } = await inWorker("chain:20000");
@@ -272,5 +307,34 @@ describe("layout", () => {
     assert.equal(layout.engine, "dot");
     assert.deepEqual(await page.evaluate(() => window.harness.violations()), []);
     assert.deepEqual(problems, []);
+  });
+});
+
+describe("benchmark page", () => {
+  test("www/bench.html runs the layout metrics, takes more metrics through registerMetric, shows the yardstick ratio", async () => {
+    const bench = await context.newPage();
+    const errors = [];
+    bench.on("pageerror", (e) => errors.push(e.message));
+    bench.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    await bench.goto(`${base}/www/bench.html?graphs=df-buildkit&runs=1&dot=df-buildkit:50`);
+    await bench.waitForFunction(() => document.body.dataset.state === "ready");
+    assert.equal(await bench.locator("#graphs input").count(), 6);
+    assert.equal(await bench.locator("#graphs input:checked").count(), 1);
+    // Another module adds a metric (the way load and solve times are meant to come).
+    await bench.evaluate(async () => {
+      const { registerMetric } = await import("/www/bench.js");
+      registerMetric({ name: "load", run: async (entry) => ((await entry.definition()).length > 0 ? 1 : NaN) });
+    });
+    await bench.click("#run");
+    await bench.waitForFunction(() => document.body.dataset.state === "done", null, { timeout: 120000 });
+    const rows = JSON.parse(await bench.textContent("#results-json"));
+    assert.deepEqual(rows.map((r) => [r.graph, r.metric]), [["df-buildkit", "layout dot"], ["df-buildkit", "layout layered"], ["df-buildkit", "load"]]);
+    for (const r of rows) assert.ok(r.ms > 0 && r.runs.length === 1, JSON.stringify(r));
+    const head = await bench.$$eval("#results thead th", (ths) => ths.map((t) => t.textContent));
+    assert.deepEqual(head, ["graph", "V / E", "layout dot ms", "layout layered ms", "load ms", "layout dot ÷ native dot"]);
+    assert.match(await bench.textContent('#results td[data-metric="ratio"]'), /^\d+\.\d\d×$/);
+    assert.equal(await bench.textContent("#bench-status"), "done");
+    assert.deepEqual(errors, []);
+    await bench.close();
   });
 });

@@ -15,8 +15,9 @@
 //           edges:  [{ from, to, label, points, path, labelPos }],  // labelPos: [x, y] | null
 //           groups: [{ name, x, y, w, h }] }
 // in px (= Graphviz points), origin top-left, y growing down, ready for SVG. Nodes, edges and
-// groups come back in input order (groups in order of first appearance). `label` of a node is its
-// display label (truncated to MAX_LABEL characters); the full name stays with the caller.
+// groups come back in input order (groups in order of first appearance). A node's `label` is its
+// display label (displayLabel: control characters as visible symbols, cut to MAX_LABEL); the
+// full name stays with the caller. Boxes are sized for a 12 px monospace font (BOX).
 // An edge's `points` are [x, y] pairs: for dot, the cubic Bézier control points (start, then
 // three per segment) and last the arrow tip; for the fallback, the two ends of a straight line.
 // `path` is the same as an SVG path ("M…C…L…"), ending at the arrow tip. `labelPos` is the
@@ -174,17 +175,36 @@ export function readLabel(raw) {
 const inches = (px) => String(Math.round((px / 72) * 1e4) / 1e4);
 
 /**
- * Up to this many nodes, edge labels are dot `label`s: dot makes room for them beside their edge
- * (as a virtual node in an extra rank). Above, they are `xlabel`s, placed after the layout
- * without moving anything: on the generated 2,000-vertex lattice dot then takes 1.5 s instead
- * of 7.7 s (bench/README.md).
+ * Up to this many nodes, edge labels go to dot as `label`s: dot makes room for each beside its
+ * edge (a virtual node in an extra rank). Above, dot never sees them: they cost more than the
+ * layout itself (the generated 2,000-vertex lattice: 0.7 s without labels, 1.2 s as xlabels, 7.7 s
+ * as labels; synth-lattice64: 10 s, 25 s, 50 s), so each is put beside the middle of its drawn
+ * edge afterwards (labelBeside), where it may overlap other edges. See bench/README.md.
  */
 export const EDGE_LABEL_LIMIT = 1000;
+
+/** Edge label font: monospace, px per character (Courier 10 in Graphviz's metrics). */
+const EDGE_CHAR_W = 6;
+
+/** Where a label goes beside the point (x, y) of a line: its baseline centre, to the right. */
+function labelBeside([x, y], label) {
+  return [round(x + 4 + (columns(label) * EDGE_CHAR_W) / 2), round(y + 3)];
+}
+
+/** The point halfway along a Bézier path's middle segment (control points as in `points`). */
+function midCurve(pts) {
+  const segs = Math.floor((pts.length - 1) / 3);
+  if (segs < 1) return pts[0];
+  const i = 3 * Math.floor((segs - 1) / 2);
+  const [p0, p1, p2, p3] = [pts[i], pts[i + 1], pts[i + 2], pts[i + 3]];
+  // B(1/2) = (p0 + 3 p1 + 3 p2 + p3) / 8
+  return [(p0[0] + 3 * p1[0] + 3 * p2[0] + p3[0]) / 8, (p0[1] + 3 * p1[1] + 3 * p2[1] + p3[1]) / 8];
+}
 
 /** The DOT text dot lays out (also what the benchmark gives native dot). */
 export function toDot(graph) {
   const g = graph && graph.groupOf ? graph : prepareGraph(graph);
-  const labelAttr = g.nodes.length > EDGE_LABEL_LIMIT ? "xlabel" : "label";
+  const withLabels = g.nodes.length <= EDGE_LABEL_LIMIT;
   const out = [
     "digraph llb {",
     '  graph [rankdir=TB, nodesep=0.3, ranksep=0.45, fontname="Courier", fontsize=11, labeljust=l];',
@@ -204,7 +224,7 @@ export function toDot(graph) {
     });
   }
   g.edges.forEach((e, k) => {
-    const label = e.label === "" ? "" : `, ${labelAttr}=${dotString(e.label)}`;
+    const label = e.label === "" || !withLabels ? "" : `, label=${dotString(e.label)}`;
     out.push(`  n${e.from} -> n${e.to} [id=e${k}${label}];`);
   });
   out.push("}");
@@ -332,13 +352,18 @@ export function fromGraphvizJson(json, g) {
       pts.push([X(tip[0]), Y(tip[1])]);
       path += `L${X(tip[0])},${Y(tip[1])}`;
     }
-    // The label's first line: its baseline centre (xdot text op), else Graphviz's label centre.
+    // The label's first line: its baseline centre (xdot text op), else Graphviz's label centre;
+    // labels dot did not see (EDGE_LABEL_LIMIT) go beside the middle of the edge.
     let labelPos = null;
+    let label = readLabel(e.label);
     const text = Array.isArray(e._ldraw_) ? e._ldraw_.find((d) => d.op === "T") : null;
-    const lp = e.lp ?? e.xlp;
     if (text) labelPos = [X(text.pt[0]), Y(text.pt[1])];
-    else if (lp) labelPos = (([x, y]) => [X(x), Y(y)])(pair(lp));
-    edges[k] = { from: src.fromId, to: src.toId, label: readLabel(e.xlabel ?? e.label), points: pts, path, labelPos };
+    else if (e.lp) labelPos = (([x, y]) => [X(x), Y(y)])(pair(e.lp));
+    else if (src.label !== "" && label === "" && pts.length) {
+      label = src.label;
+      labelPos = labelBeside(midCurve(pts.slice(0, tip ? -1 : undefined)), label);
+    }
+    edges[k] = { from: src.fromId, to: src.toId, label, points: pts, path, labelPos };
   }
   for (let i = 0; i < nodes.length; i++) if (!nodes[i]) throw new Error(`layout: Graphviz lost node ${i}`);
   for (let k = 0; k < edges.length; k++) if (!edges[k]) throw new Error(`layout: Graphviz lost edge ${k}`);
@@ -360,7 +385,13 @@ export async function layoutDot(graph, { onPhase = () => {} } = {}) {
   const viz = await loadViz();
   if (fresh) onPhase("graphviz loaded", {});
   const t0 = performance.now();
-  const result = viz.render(dot, { format: "json", engine: "dot" });
+  let result;
+  try {
+    result = viz.render(dot, { format: "json", engine: "dot" });
+  } catch (err) {
+    vizPromise = null; // an aborted wasm instance (out of memory…) is not used again
+    throw new Error(`layout: Graphviz stopped: ${err && err.message ? err.message : err}`);
+  }
   const ms = performance.now() - t0;
   if (result.status !== "success") {
     const msg = (result.errors || []).filter((e) => e.level === "error").map((e) => e.message).join("; ");
@@ -538,7 +569,7 @@ export function layoutLayered(graph, { sweeps = 2 } = {}) {
       label: e.label,
       points: [p0, p1],
       path: `M${p0[0]},${p0[1]}L${p1[0]},${p1[1]}`,
-      labelPos: e.label === "" ? null : [round((p0[0] + p1[0]) / 2), round((p0[1] + p1[1]) / 2 + 3)],
+      labelPos: e.label === "" ? null : labelBeside([(p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2], e.label),
     };
   }
   const box = g.groups.map((name) => ({ name, x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity }));
