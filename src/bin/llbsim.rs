@@ -454,28 +454,8 @@ fn rows_table(rows: &[summary::VertexRow]) -> String {
 }
 
 fn table(solver: &Solver, job: JobId) -> String {
-    let rows = summary::rows(solver, job);
     let mut out = format!("job {} ({})\n", job.0, solver.job_name(job));
-    out.push_str(&format!(
-        "{:<10} {:<9} {:>9}  {}\n",
-        "STATE", "ACTION", "DURATION", "VERTEX"
-    ));
-    for r in &rows {
-        let name: String = r
-            .name
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(90)
-            .collect();
-        out.push_str(&format!(
-            "{:<10} {:<9} {:>8.3}s  {} {}\n",
-            r.state,
-            r.action,
-            r.duration as f64 / 1e9,
-            r.digest.short(),
-            name
-        ));
-    }
+    out.push_str(&rows_table(&summary::rows(solver, job)));
     match solver.outcome(job) {
         Some(o) => match &o.error {
             Some(e) => out.push_str(&format!("error: failed to solve: {e}\n")),

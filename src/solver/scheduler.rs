@@ -394,19 +394,25 @@ impl Solver {
         };
         let began = flight.began;
         let s = flight.state;
+        self.to_attached_jobs(s, |job, digest| EventKind::Status {
+            job,
+            digest,
+            id: st.id.clone(),
+            current: if end { st.total } else { 0 },
+            total: st.total,
+            started: began + st.start,
+            completed: end.then_some(began + st.end),
+        });
+    }
+
+    /// Emits `event(job, digest)` for every open job attached to state `s` (progress that is not
+    /// a vertex record: it is not replayed to late writers and does not follow merges).
+    fn to_attached_jobs(&mut self, s: StateId, event: impl Fn(JobId, Digest) -> EventKind) {
         let digest = self.states[s.0 as usize].digest.clone();
         let attached: Vec<JobId> = self.states[s.0 as usize].attached.iter().copied().collect();
         for j in attached {
             if !self.jobs[j.0 as usize].closed {
-                self.emit(EventKind::Status {
-                    job: j,
-                    digest: digest.clone(),
-                    id: st.id.clone(),
-                    current: if end { st.total } else { 0 },
-                    total: st.total,
-                    started: began + st.start,
-                    completed: end.then_some(began + st.end),
-                });
+                self.emit(event(j, digest.clone()));
             }
         }
     }
@@ -422,17 +428,11 @@ impl Solver {
             return;
         };
         let s = flight.state;
-        let digest = self.states[s.0 as usize].digest.clone();
-        let attached: Vec<JobId> = self.states[s.0 as usize].attached.iter().copied().collect();
-        for j in attached {
-            if !self.jobs[j.0 as usize].closed {
-                self.emit(EventKind::Log {
-                    job: j,
-                    digest: digest.clone(),
-                    line: line.clone(),
-                });
-            }
-        }
+        self.to_attached_jobs(s, |job, digest| EventKind::Log {
+            job,
+            digest,
+            line: line.clone(),
+        });
     }
 
     fn start_job(&mut self, job: JobId) {
