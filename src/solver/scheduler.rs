@@ -394,7 +394,7 @@ impl Solver {
         };
         let began = flight.began;
         let s = flight.state;
-        self.to_attached_jobs(s, |job, digest| EventKind::Status {
+        self.emit_to_attached_jobs(s, |job, digest| EventKind::Status {
             job,
             digest,
             id: st.id.clone(),
@@ -407,7 +407,7 @@ impl Solver {
 
     /// Emits `event(job, digest)` for every open job attached to state `s` (progress that is not
     /// a vertex record: it is not replayed to late writers and does not follow merges).
-    fn to_attached_jobs(&mut self, s: StateId, event: impl Fn(JobId, Digest) -> EventKind) {
+    fn emit_to_attached_jobs(&mut self, s: StateId, event: impl Fn(JobId, Digest) -> EventKind) {
         let digest = self.states[s.0 as usize].digest.clone();
         let attached: Vec<JobId> = self.states[s.0 as usize].attached.iter().copied().collect();
         for j in attached {
@@ -428,7 +428,7 @@ impl Solver {
             return;
         };
         let s = flight.state;
-        self.to_attached_jobs(s, |job, digest| EventKind::Log {
+        self.emit_to_attached_jobs(s, |job, digest| EventKind::Log {
             job,
             digest,
             line: line.clone(),
