@@ -454,3 +454,26 @@ fn oracle_progress_prints_the_simulated_stream() {
         "{err}"
     );
 }
+
+#[test]
+fn replay_joins_a_plain_text_log_by_name() {
+    let log = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/oracle/plain/synth-chain20/d_fail.plain.txt"
+    );
+    let def = format!("{CORPUS}/synth-chain20.pb");
+    let (code, out, err) = llbsim(&["replay", log, "--definition", &def], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("11 of 21 vertices matched (0 by digest, 11 by name)"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("failed") && l.contains("echo chain-9")),
+        "{out}"
+    );
+    let (code, _, err) = llbsim(&["replay", log], None);
+    assert_eq!(code, 1);
+    assert!(err.contains("plain-text progress log"), "{err}");
+}

@@ -46,7 +46,8 @@ solve:
                         quiet; a failed build adds `error: failed to solve: …` on stderr
     --trace OUT         append the rawjson stream to OUT (as buildctl --trace)
 replay RUN: re-print a recorded rawjson stream or --trace file (plain by default); with
-    --definition FILE, list how its vertices join the definition's (by digest, else by name)
+    --definition FILE, list how its vertices join the definition's (by digest, else by name).
+    RUN may also be a plain-text progress log (joined by name, best effort)
 oracle PHASE: a_cold b_warm c_mutated d_fail d_retry d_fail_longsib e_cancel
     e_cancel_slowstop e_cancel_shared_job0 e_cancel_shared_job1 f_job0 f_job1
 ENTITLEMENT: network.host, security.insecure (as buildctl --allow).
@@ -388,10 +389,24 @@ fn cmd_scenario(a: &Args, path: &str, name: &str) -> Result<String, String> {
 fn cmd_replay(a: &Args, path: &str) -> Result<String, String> {
     let bytes = read_input(path)?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{path}: not UTF-8 text"))?;
-    let msgs = rawjson::read(&text).map_err(|e| format!("{path}: {e}"))?;
+    // A plain-text progress log (`#1 name` …) is read on a best-effort basis: it can be
+    // joined to a definition by name, not re-printed.
+    let plain_text = text.trim_start().starts_with('#');
+    let (msgs, run) = if plain_text {
+        let run = replay::read_plain(&text).map_err(|e| format!("{path}: {e}"))?;
+        if a.definition.is_none() {
+            return Err(format!(
+                "{path} is a plain-text progress log: give --definition FILE to join it by name"
+            ));
+        }
+        (Vec::new(), run)
+    } else {
+        let msgs = rawjson::read(&text).map_err(|e| format!("{path}: {e}"))?;
+        let run = replay::Run::new(&msgs);
+        (msgs, run)
+    };
     if let Some(def) = &a.definition {
         let (_, graph) = read_definition(def, &a.opts)?;
-        let run = replay::Run::new(&msgs);
         let joined = replay::join(&run, &graph);
         let mut out = format!(
             "{} of {} vertices matched ({} by digest, {} by name); {} in the run only\n",
@@ -416,7 +431,7 @@ fn cmd_replay(a: &Args, path: &str) -> Result<String, String> {
                 one_line(&v.name)
             ));
         }
-        if a.progress.is_none() {
+        if a.progress.is_none() || plain_text {
             return Ok(out);
         }
         eprint!("{out}");
