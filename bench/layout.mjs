@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Layout benchmark: the page's layout worker in headless Chromium against native Graphviz dot.
+// The benchmark page's whole table, in headless Chromium, with native Graphviz dot as the
+// layout's yardstick: load, solve, layout and frame times of each graph in one run.
 //
 //   bash scripts/build.sh          # www/vendor/ (Graphviz wasm) and pkg/
 //   node bench/layout.mjs          # every graph, median of 5 after a warm-up
@@ -10,7 +11,9 @@
 // and N runs before the browser, the same after, the median of all 2N), then opens www/bench.html
 // in Chromium (with the first times as its yardstick column) and reads the page's results:
 // the time from posting the graph to the layout worker to receiving the layout, for the "dot"
-// engine (Graphviz 16 in wasm) and the "layered" fallback. ratio = worker dot ÷ native dot.
+// engine (Graphviz 16 in wasm) and the "layered" fallback, and the page's other metrics
+// (www/bench-core.js: load, solve cold, solve warm, frame p50/p95, step mean) on the graphs that
+// have a binary definition (the corpus's). ratio = worker dot ÷ native dot.
 //
 // Native dot is Debian's `graphviz` package; when it is missing the script installs it with
 // apt-get (it is not part of the test setup).
@@ -192,19 +195,40 @@ for (const name of Object.keys(nativeBefore)) {
 }
 
 const cell = (graph, metric) => rows.find((r) => r.graph === graph && r.metric === metric);
+/** The page's metrics besides the layout (www/bench-core.js), as [page column, JSON key]. */
+const CORE_METRICS = [
+  ["load", "load_ms"],
+  ["solve cold", "solve_cold_ms"],
+  ["solve warm", "solve_warm_ms"],
+  ["frame p50", "frame_p50_ms"],
+  ["frame p95", "frame_p95_ms"],
+  ["step mean", "step_mean_ms"],
+];
 const table = names.map((name) => {
   const dot = cell(name, "layout dot");
   const layered = cell(name, "layout layered");
   const nat = native[name];
+  const core = CORE_METRICS.map(([metric, key]) => [metric, key, cell(name, metric)]);
   return {
     graph: name,
     ...sizes[name],
+    ...Object.fromEntries(core.map(([, key, r]) => [key, r?.ms])),
     worker_dot_ms: dot?.ms,
     native_dot_ms: nat?.ms,
     ratio: dot && nat ? dot.ms / nat.ms : undefined,
     worker_layered_ms: layered?.ms,
-    notes: [dot?.note && `worker dot: ${dot.note}`, nat?.note && `native dot: ${nat.note}`, layered?.note && `layered: ${layered.note}`].filter(Boolean).join("; "),
-    runs: { worker_dot: dot?.runs, native_dot: nat?.runs, worker_layered: layered?.runs },
+    notes: [
+      dot?.note && `worker dot: ${dot.note}`,
+      nat?.note && `native dot: ${nat.note}`,
+      layered?.note && `layered: ${layered.note}`,
+      ...core.filter(([, , r]) => r?.note).map(([metric, , r]) => `${metric}: ${r.note}`),
+    ].filter(Boolean).join("; "),
+    runs: {
+      ...Object.fromEntries(core.filter(([, , r]) => r).map(([, key, r]) => [key.replace(/_ms$/, ""), r.runs])),
+      worker_dot: dot?.runs,
+      native_dot: nat?.runs,
+      worker_layered: layered?.runs,
+    },
   };
 });
 
@@ -216,6 +240,7 @@ const env = {
   chromium: browserVersion,
   graphviz_wasm: `@viz-js/viz ${JSON.parse(await readFile(new URL("../node_modules/@viz-js/viz/package.json", import.meta.url), "utf8")).version} (Graphviz ${graphvizWasm})`,
   graphviz_native: dotVersion,
+  llbsim: /^version = "([^"]+)"/m.exec(await readFile(new URL("../Cargo.toml", import.meta.url), "utf8"))?.[1] ?? "?",
   runs: RUNS,
 };
 
@@ -228,6 +253,12 @@ if (opts.json) {
     ["graph", (r) => r.graph],
     ["V", (r) => r.nodes],
     ["E", (r) => r.edges],
+    ["load ms", (r) => fmt(r.load_ms)],
+    ["solve cold", (r) => fmt(r.solve_cold_ms)],
+    ["solve warm", (r) => fmt(r.solve_warm_ms)],
+    ["frame p50", (r) => fmt(r.frame_p50_ms)],
+    ["frame p95", (r) => fmt(r.frame_p95_ms)],
+    ["step mean", (r) => fmt(r.step_mean_ms)],
     ["worker dot ms", (r) => fmt(r.worker_dot_ms)],
     ["native dot ms", (r) => fmt(r.native_dot_ms)],
     ["ratio", (r) => (r.ratio === undefined ? "-" : `${r.ratio.toFixed(2)}×`)],
@@ -239,5 +270,7 @@ if (opts.json) {
   console.log(line(widths.map((w) => "-".repeat(w))));
   for (const r of table) console.log(line(columns.map(([, f]) => String(f(r)))));
   for (const r of table) if (r.notes) console.log(`${r.graph}: ${r.notes}`);
-  console.log("\nratio = worker dot ÷ native dot (lower is better; under 1× the browser is faster)");
+  console.log("\nAll times ms, medians of the runs. ratio = worker dot ÷ native dot (lower is better; under 1× the browser is faster).");
+  console.log("load: loadDefinition; solve: solveBench's solve ms (plain stubs); frame p50/p95: requestAnimationFrame deltas while");
+  console.log("the page's GraphView plays a cold build, one step per frame; step mean: applying one step to the SVG (style + layout, no paint).");
 }

@@ -7,7 +7,7 @@
 import { DEMO_BASE64, DEMO_DESCRIPTION, DEMO_FILE } from "./demo.js";
 import { GraphView } from "./graph-view.js";
 import { LayoutClient } from "./layout-client.js";
-import { edgeLabel } from "./llb-graph.js";
+import { graphFromSession } from "./llb-graph.js";
 import { Playback, criticalPath, formatSeconds, jobEnd, messagesUpTo, plainText, vertexLogs } from "./playback-state.js";
 import { clearError, el, renderSummary, shortDigest, showError } from "./render.js";
 import { Timeline } from "./timeline.js";
@@ -90,16 +90,6 @@ function formatSize(n) {
 
 // --- loading ------------------------------------------------------------------------------------
 
-/** The layout graph of a graph summary: stages as groups, edges labelled with output and mount. */
-function layoutGraphOf(summary) {
-  const nodes = summary.vertices.map((v) => (v.stage ? { id: v.digest, label: v.name, kind: v.kind, group: v.stage } : { id: v.digest, label: v.name, kind: v.kind }));
-  const edges = [];
-  for (const v of summary.vertices) {
-    for (const input of v.inputs) edges.push({ from: input.digest, to: v.digest, label: edgeLabel(input.index, input.mount && input.mount !== "/" ? [input.mount] : []) });
-  }
-  return { nodes, edges };
-}
-
 /**
  * Loads `input` (string or bytes) and runs `scenario` on it. On failure shows the error and
  * changes nothing else. Resolves to true when loaded.
@@ -133,7 +123,7 @@ async function openInput(input, source, what, { scenario = state.scenario, t = n
   const t0 = performance.now();
   layoutStatus.textContent = `laying out ${summary.vertices.length.toLocaleString("en")} vertices…`;
   const layoutPromise = layoutClient
-    .layout(layoutGraphOf(summary), {
+    .layout(graphFromSession(summary), {
       onProgress: (p) => {
         if (gen === state.generation) layoutStatus.textContent = `layout: ${p.phase} (${p.engine}${p.ms !== undefined ? `, ${Math.round(p.ms)} ms` : ""})`;
       },
@@ -339,12 +329,13 @@ function render(k, t) {
   if (kChanged) {
     const changed = p.seek(k);
     state.k = k;
-    for (const d of changed) {
-      const st = p.state(d);
-      graphView.update(d, st, p.seen(d), p.inferred(d), p.encore(d));
-      const i = state.indexOf.get(d);
-      const row = i !== undefined && changed.size < 64 ? state.listRows[i] : null;
-      if (row) row.setAttribute("data-state", st);
+    graphView.showChanges(p, changed);
+    if (changed.size < 64) {
+      for (const d of changed) {
+        const i = state.indexOf.get(d);
+        const row = i !== undefined ? state.listRows[i] : null;
+        if (row) row.setAttribute("data-state", p.state(d));
+      }
     }
     if (changed.size >= 64) state.listRows.forEach((row, i) => row.setAttribute("data-state", p.state(job.digests[i])));
     renderCounts();

@@ -10,7 +10,11 @@
 //     run: async (entry) => ms,               // one measured run; entry: see GRAPHS below
 //   });
 //
-// (a module loaded by bench.html after this one; load and solve ms are meant to come that way).
+// A metric with several columns declares them, `columns: ["frame p50", "frame p95"]`, and its run
+// returns `{ "frame p50": ms, "frame p95": ms }`: one row per column. A run that throws
+// `new Skipped(why)` gives a row with no time and the note "skipped (why)".
+//
+// www/bench-core.js (loaded by bench.html after this module) adds load, solve and frame metrics.
 // This module registers the layout metrics: "layout dot" (Graphviz dot in the layout worker) and
 // "layout layered" (the fallback engine in the worker), each the time from posting the graph to
 // the worker to receiving its layout.
@@ -51,16 +55,21 @@ export const GRAPHS = [
   { name: "chain-20k", what: "generated: 20,000 execs in a line (the fallback's size)", graph: async () => chainGraph(20000), layoutEngines: ["layered"] },
 ];
 
+/** Thrown by a metric's run when it does not measure a graph, and why. */
+export class Skipped extends Error {}
+
 const metrics = [];
 const rows = [];
 const listeners = [];
 
 /**
- * Adds a metric (a column): `{ name, run(entry) → Promise<ms>, applies?(entry) → boolean }`.
- * `run` is one measured run on a GRAPHS entry; `applies` leaves graphs out (default: all).
+ * Adds a metric (a column): `{ name, run(entry) → Promise<ms>, applies?(entry) → boolean,
+ * columns?: [name, …] }`. `run` is one measured run on a GRAPHS entry (with `columns`, it returns
+ * `{ column: ms }`); `applies` leaves graphs out (default: all).
  */
 export function registerMetric(metric) {
   if (!metric || typeof metric.name !== "string" || typeof metric.run !== "function") throw new Error("registerMetric: { name, run } expected");
+  if (metric.columns !== undefined && (!Array.isArray(metric.columns) || !metric.columns.every((c) => typeof c === "string"))) throw new Error("registerMetric: columns must be names");
   metrics.push(metric);
   for (const f of listeners) f();
 }
@@ -121,23 +130,33 @@ export async function runAll(names, { runs = 5, onStatus = () => {} } = {}) {
   for (const entry of GRAPHS.filter((g) => names.includes(g.name))) {
     for (const metric of metrics) {
       if (metric.applies && !metric.applies(entry)) continue;
-      const times = [];
+      const cols = metric.columns ?? [metric.name];
+      // One measured run: { column: ms }, and how long it took (the budget's measure).
+      const once = async () => {
+        const t0 = performance.now();
+        const out = await metric.run(entry);
+        const wall = performance.now() - t0;
+        return metric.columns ? { values: out, wall } : { values: { [metric.name]: out }, wall: out };
+      };
+      const times = Object.fromEntries(cols.map((c) => [c, []]));
       let note = "";
       try {
         onStatus(`${entry.name}: ${metric.name}, warm-up`);
-        const warm = await metric.run(entry);
-        if (warm > BUDGET_MS) {
-          times.push(warm);
+        const warm = await once();
+        if (warm.wall > BUDGET_MS) {
+          for (const c of cols) times[c].push(warm.values[c]);
           note = "one run (over the 20 s budget)";
         } else {
           for (let i = 1; i <= runs; i++) {
             onStatus(`${entry.name}: ${metric.name}, run ${i} of ${runs}`);
-            times.push(await metric.run(entry));
+            const { values } = await once();
+            for (const c of cols) times[c].push(values[c]);
           }
         }
-        addRow({ graph: entry.name, metric: metric.name, ms: median(times), runs: times, ...(note ? { note } : {}) });
+        for (const c of cols) addRow({ graph: entry.name, metric: c, ms: median(times[c]), runs: times[c], ...(note ? { note } : {}) });
       } catch (err) {
-        addRow({ graph: entry.name, metric: metric.name, ms: NaN, runs: [], note: `failed: ${err.message || err}` });
+        const failed = err instanceof Skipped ? `skipped (${err.message})` : `failed: ${err.message || err}`;
+        for (const c of cols) addRow({ graph: entry.name, metric: c, ms: NaN, runs: [], note: failed });
       }
     }
   }
@@ -187,7 +206,7 @@ async function page() {
   }
 
   function render() {
-    const cols = metrics.map((m) => m.name);
+    const cols = metrics.flatMap((m) => m.columns ?? [m.name]);
     const head = el("tr", {}, [el("th", { text: "graph" }), el("th", { text: "V / E" }), ...cols.map((c) => el("th", { text: `${c} ms` }))]);
     if (yardstick.size) head.append(el("th", { text: "layout dot ÷ native dot" }));
     const body = [];
@@ -199,10 +218,11 @@ async function page() {
       ]);
       for (const c of cols) {
         const row = rows.find((r) => r.graph === name && r.metric === c);
-        const td = el("td", { text: row ? fmt(row.ms) : "", attrs: { "data-metric": c } });
+        const skipped = row && row.note && row.note.startsWith("skipped");
+        const td = el("td", { text: row ? (skipped ? "skipped" : fmt(row.ms)) : "", attrs: { "data-metric": c } });
         if (row) {
           td.setAttribute("data-ms", String(row.ms));
-          td.title = `${row.runs.map(fmt).join(", ")} ms${row.note ? ` (${row.note})` : ""}`;
+          td.title = row.runs.length ? `${row.runs.map(fmt).join(", ")} ms${row.note ? ` (${row.note})` : ""}` : row.note || "";
           if (row.note) td.append(el("sup", { text: " *" }));
         }
         tr.append(td);

@@ -114,6 +114,14 @@ export class GraphView {
     if (mark.textContent !== text) mark.textContent = text;
   }
 
+  /**
+   * Shows a playback's view (state, seen, inferred and encore marks) of every digest in `changed`:
+   * what `Playback.seek` returned. One step of the page's playback, on the SVG.
+   */
+  showChanges(playback, changed) {
+    for (const d of changed) this.update(d, playback.state(d), playback.seen(d), playback.inferred(d), playback.encore(d));
+  }
+
   select(digest) {
     for (const g of this.svg.querySelectorAll("g.node.selected")) g.classList.remove("selected");
     const g = this.byDigest.get(digest);

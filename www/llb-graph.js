@@ -128,3 +128,16 @@ export function graphFromSummary(summary) {
   }
   return { nodes, edges };
 }
+
+/**
+ * The layout graph the page draws for a session graph (`Session.graph()`, or `open`'s summary):
+ * Dockerfile stages as groups, edges labelled with the output index and the mount target.
+ */
+export function graphFromSession(summary) {
+  const nodes = summary.vertices.map((v) => (v.stage ? { id: v.digest, label: v.name, kind: v.kind, group: v.stage } : { id: v.digest, label: v.name, kind: v.kind }));
+  const edges = [];
+  for (const v of summary.vertices) {
+    for (const input of v.inputs) edges.push({ from: input.digest, to: v.digest, label: edgeLabel(input.index, input.mount && input.mount !== "/" ? [input.mount] : []) });
+  }
+  return { nodes, edges };
+}

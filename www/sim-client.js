@@ -6,8 +6,9 @@
 // `onBusy(n)` is told how many requests are in flight (the page's progress indicator).
 
 export class SimClient {
-  constructor({ onBusy = () => {} } = {}) {
-    this.worker = new Worker(new URL("./sim-worker.js", import.meta.url), { type: "module", name: "llbsim core" });
+  /** `workerUrl`, `name`: another worker speaking the same protocol (the benchmark page's). */
+  constructor({ onBusy = () => {}, workerUrl = new URL("./sim-worker.js", import.meta.url), name = "llbsim core" } = {}) {
+    this.worker = new Worker(workerUrl, { type: "module", name });
     this.nextId = 1;
     this.pending = new Map();
     this.onBusy = onBusy;
