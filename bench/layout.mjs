@@ -28,6 +28,7 @@ import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
+import { CHROMIUM_ARGS } from "../e2e/chromium.mjs";
 import { startServer } from "../e2e/serve.mjs";
 import { chainGraph, latticeGraph } from "../www/bench-graphs.js";
 import { prepareGraph, toDot } from "../www/layout.js";
@@ -157,7 +158,7 @@ try {
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: "/usr/bin/chromium",
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+    args: CHROMIUM_ARGS,
   });
   browserVersion = context.browser()?.version() ?? "";
   const page = await context.newPage();

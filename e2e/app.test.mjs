@@ -7,15 +7,14 @@
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { readFile, mkdir } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { chromium } from "playwright-core";
 
+import { launchChromium } from "./chromium.mjs";
 import { startServer } from "./serve.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -30,7 +29,7 @@ const PAYLOAD = "<img src=x onerror=window.__pwned=1><script>window.__pwned=2</s
 let server;
 let base;
 let context;
-let userDataDir;
+let closeBrowser;
 /** The same wasm the page runs, loaded in Node: what the page must show. */
 let loadDefinition;
 /** The wasm Session class, in Node: the run reports the page must show. */
@@ -43,32 +42,16 @@ before(async () => {
   loadDefinition = wasm.loadDefinition;
   Session = wasm.Session;
   ({ server, url: base } = await startServer(ROOT, 0));
-  userDataDir = await mkdtemp(join(tmpdir(), "llbsim-e2e-"));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-    ],
-    viewport: VIEWPORT,
-  });
+  ({ context, close: closeBrowser } = await launchChromium("llbsim-e2e-", { viewport: VIEWPORT }));
   await mkdir(SHOTS, { recursive: true });
 });
 
 after(async () => {
-  await context?.close();
+  await closeBrowser?.();
   if (server) {
     server.closeAllConnections();
     await new Promise((ok) => server.close(ok));
   }
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
 });
 
 /** A raw GET (no URL normalisation by the client), resolving to { status, headers, body }. */

@@ -7,18 +7,16 @@
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFile, readdir } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { chromium } from "playwright-core";
 
 import { chainGraph } from "../www/bench-graphs.js";
 import { MAX_EDGE_LABEL, MAX_LABEL, displayLabel, displayText, dotString, readLabel, truncateLabel } from "../www/layout.js";
 import { graphFromDumpLlb } from "../www/llb-graph.js";
 import { checkLayout } from "./layout-check.mjs";
+import { launchChromium } from "./chromium.mjs";
 import { startServer } from "./serve.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -27,28 +25,14 @@ const CORPUS = new URL("../testdata/corpus/", import.meta.url);
 let server;
 let base;
 let context;
-let userDataDir;
+let closeBrowser;
 let page;
 const problems = [];
 
 before(async () => {
   assert.ok(existsSync(new URL("../www/vendor/viz-standalone.mjs", import.meta.url)), "www/vendor/ is built (bash scripts/build.sh)");
   ({ server, url: base } = await startServer(ROOT, 0));
-  userDataDir = await mkdtemp(join(tmpdir(), "llbsim-layout-"));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-    ],
-  });
+  ({ context, close: closeBrowser } = await launchChromium("llbsim-layout-", {}));
   page = await context.newPage();
   page.on("console", (m) => {
     if (m.type() === "error") problems.push(`console error: ${m.text()}`);
@@ -64,12 +48,11 @@ before(async () => {
 });
 
 after(async () => {
-  await context?.close();
+  await closeBrowser?.();
   if (server) {
     server.closeAllConnections();
     await new Promise((ok) => server.close(ok));
   }
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
 });
 
 const inWorker = (graph, opts = {}) => page.evaluate(([g, o]) => window.harness.inWorker(g, o), [graph, opts]);
