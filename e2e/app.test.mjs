@@ -554,6 +554,27 @@ describe("llbsim page", () => {
     await page.close();
   });
 
+  test("the timeline redraws to a new width and keeps its cursor", async () => {
+    const { page, problems } = await openPage("?scenario=cold&t=end");
+    await page.waitForSelector("#timeline svg.gantt");
+    const width = () => page.$eval("#timeline svg.gantt", (el) => Number(el.getAttribute("width")));
+    const bars = () => page.$$eval("#timeline svg.gantt rect.bar", (els) => els.length);
+    const before = { w: await width(), n: await bars() };
+    const cursorAtEnd = () =>
+      page.$eval("#timeline svg.gantt", (svg) => {
+        const c = svg.querySelector(".gantt-cursor");
+        return Number(c.getAttribute("x1")) > Number(svg.getAttribute("width")) * 0.9;
+      });
+    assert.ok(await cursorAtEnd());
+    await page.setViewportSize({ width: 700, height: 900 });
+    await page.waitForFunction((w) => Number(document.querySelector("#timeline svg.gantt")?.getAttribute("width")) !== w, before.w);
+    assert.notEqual(await width(), before.w);
+    assert.equal(await bars(), before.n, "the same bars, redrawn");
+    assert.ok(await cursorAtEnd(), "the cursor is still at the end");
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
   test("vertex= selects a vertex; t= seeks; the graph is drawn in the dark scheme too", async () => {
     const demo = loadDefinition(new Uint8Array(await readFile(corpus("df-dockerfile-frontend.pb"))));
     const v = demo.vertices[3];

@@ -25,11 +25,24 @@ export class Timeline {
       const row = e.target instanceof Element && e.target.closest("[data-digest]");
       if (row) this.onSelect(row.getAttribute("data-digest"));
     });
+    // A new width (window resized, panel reflowed) redraws the bars to fit it, cursor kept.
+    this.drawnWidth = 0;
+    if (typeof ResizeObserver === "function") {
+      new ResizeObserver(() => {
+        const w = Math.max(this.host.clientWidth || 0, 240);
+        if (this.last && w !== this.drawnWidth) {
+          this.draw(...this.last);
+          if (this.t !== undefined) this.at(this.t);
+        }
+      }).observe(this.host);
+    }
   }
 
   /** Draws `job`'s spans; `nameOf(digest)` gives display names; `critical`: digests on the critical path. */
   draw(job, nameOf, critical, origin) {
+    this.last = [job, nameOf, critical, origin];
     const width = Math.max(this.host.clientWidth || 0, 240);
+    this.drawnWidth = width;
     const start = origin;
     const end = Math.max(jobEnd(job), start + 1);
     const x = (t) => LABEL_W + ((t - start) / (end - start)) * (width - LABEL_W - 8);
@@ -78,6 +91,7 @@ export class Timeline {
 
   /** Moves the cursor to virtual time t; bars that have not started yet are dimmed. */
   at(t) {
+    this.t = t;
     if (!this.cursor) return;
     const cx = this.x(t);
     this.cursor.setAttribute("x1", cx);
