@@ -223,7 +223,8 @@ pub fn run_phase_ordered(
         s.run();
         (j, start)
     };
-    match phase {
+    // Every arm gives the solver afterwards, the job the phase reports and when it started.
+    let (solver, job, start) = match phase {
         "a_cold" | "b_warm" | "c_mutated" => {
             let mut s = fresh(stubs);
             let (mut job, mut start) = one(&mut s, graph, "a_cold", JobOptions::default());
@@ -234,11 +235,7 @@ pub fn run_phase_ordered(
                 let m = mutated()?;
                 (job, start) = one(&mut s, &m, "c_mutated", JobOptions::default());
             }
-            Ok(PhaseRun {
-                solver: s,
-                job,
-                start,
-            })
+            (s, job, start)
         }
         "d_fail" | "d_retry" => {
             let mut st = stubs;
@@ -249,11 +246,7 @@ pub fn run_phase_ordered(
                 s.ops_mut().fail.clear();
                 (job, start) = one(&mut s, graph, "d_retry", JobOptions::default());
             }
-            Ok(PhaseRun {
-                solver: s,
-                job,
-                start,
-            })
+            (s, job, start)
         }
         "d_fail_longsib" => {
             let f = fail_vertex(graph).ok_or_else(|| PhaseError("no vertex to fail".into()))?;
@@ -266,11 +259,7 @@ pub fn run_phase_ordered(
             st.long.insert(graph.vertex(sib).digest.clone(), 2000 * MS);
             let mut s = fresh(st);
             let (job, start) = one(&mut s, graph, phase, JobOptions::default());
-            Ok(PhaseRun {
-                solver: s,
-                job,
-                start,
-            })
+            (s, job, start)
         }
         "e_cancel" | "e_cancel_slowstop" => {
             let lv = need_fail()?;
@@ -280,52 +269,43 @@ pub fn run_phase_ordered(
                 st.cancel_delay = 300 * MS;
             }
             let mut s = fresh(st);
-            let opts = cancel_200ms_after(lv);
-            let (job, start) = one(&mut s, graph, phase, opts);
-            Ok(PhaseRun {
-                solver: s,
-                job,
-                start,
-            })
+            let (job, start) = one(&mut s, graph, phase, cancel_200ms_after(lv));
+            (s, job, start)
         }
         "e_cancel_shared_job0" | "e_cancel_shared_job1" => {
             let lv = need_fail()?;
             let mut st = stubs;
             st.long.insert(lv.clone(), 1000 * MS);
             let mut s = fresh(st);
-            let opts = cancel_200ms_after(lv);
-            let (j0, j1) =
-                submit_pair(&mut s, first, (graph, JobOptions::default()), (graph, opts));
-            s.run();
-            let job = if phase.ends_with("job0") { j0 } else { j1 };
-            Ok(PhaseRun {
-                solver: s,
-                job,
-                start: 0,
-            })
+            let job = run_pair(
+                &mut s,
+                first,
+                (graph, JobOptions::default()),
+                (graph, cancel_200ms_after(lv)),
+                phase,
+            );
+            (s, job, 0)
         }
         "f_job0" | "f_job1" => {
             let m = mutated()?;
             let mut s = fresh(stubs);
-            let (j0, j1) = submit_pair(
+            let job = run_pair(
                 &mut s,
                 first,
                 (graph, JobOptions::default()),
                 (&m, JobOptions::default()),
+                phase,
             );
-            s.run();
-            let job = if phase.ends_with("job0") { j0 } else { j1 };
-            Ok(PhaseRun {
-                solver: s,
-                job,
-                start: 0,
-            })
+            (s, job, 0)
         }
-        other => Err(PhaseError(format!(
-            "unknown phase {other:?} (one of {})",
-            PHASES.join(", ")
-        ))),
-    }
+        other => {
+            return Err(PhaseError(format!(
+                "unknown phase {other:?} (one of {})",
+                PHASES.join(", ")
+            )))
+        }
+    };
+    Ok(PhaseRun { solver, job, start })
 }
 
 /// The oracle's cancel: 200 ms after the long vertex's exec starts.
@@ -336,14 +316,16 @@ fn cancel_200ms_after(long_vertex: Digest) -> JobOptions {
     }
 }
 
-/// Submits job0 and job1 at time 0, the `first` one first.
-fn submit_pair(
+/// Submits job0 and job1 at time 0, the `first` one first, runs them, and returns the one
+/// `phase` (`…_job0` or `…_job1`) reports.
+fn run_pair(
     s: &mut Solver,
     first: FirstJob,
     job0: (&Graph, JobOptions),
     job1: (&Graph, JobOptions),
-) -> (JobId, JobId) {
-    match first {
+    phase: &str,
+) -> JobId {
+    let (j0, j1) = match first {
         FirstJob::Job0 => {
             let a = s.submit("job0", job0.0, job0.1, 0);
             let b = s.submit("job1", job1.0, job1.1, 0);
@@ -354,6 +336,12 @@ fn submit_pair(
             let a = s.submit("job0", job0.0, job0.1, 0);
             (a, b)
         }
+    };
+    s.run();
+    if phase.ends_with("job0") {
+        j0
+    } else {
+        j1
     }
 }
 
