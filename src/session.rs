@@ -248,28 +248,9 @@ impl Session {
         self.solver.clear_cache();
     }
 
-    /// The message a failing exec of `d` reports: the oracle's string for its stub variants,
-    /// runc's for the default one.
+    /// The message a failing exec of `d` reports (see [`failure_message`]).
     pub fn failure_message(&self, d: &Digest) -> String {
-        match self.variant {
-            Variant::Default => {
-                let args = self
-                    .graph
-                    .find(d)
-                    .map(|id| self.graph.vertex(id))
-                    .map(|v| match &v.op.op {
-                        Some(pb::OpKind::Exec(e)) => e
-                            .meta
-                            .as_ref()
-                            .map(|m| m.args.join(" "))
-                            .unwrap_or_default(),
-                        _ => v.name.clone(),
-                    })
-                    .unwrap_or_default();
-                format!("process \"{args}\" did not complete successfully: exit code: 1")
-            }
-            _ => crate::solver::ops::INJECTED_FAILURE.to_string(),
-        }
+        failure_message(&self.graph, self.variant, d)
     }
 
     /// The graph with `source` given new content (an attribute with a counter, so each change
@@ -462,6 +443,30 @@ impl Session {
                 )
             }
         }
+    }
+}
+
+/// The message a failing exec of vertex `d` of `graph` reports: the oracle's string for its stub
+/// variants, runc's (`process "<args>" did not complete successfully: exit code: 1`) for the
+/// default one.
+pub fn failure_message(graph: &Graph, variant: Variant, d: &Digest) -> String {
+    match variant {
+        Variant::Default => {
+            let args = graph
+                .find(d)
+                .map(|id| graph.vertex(id))
+                .map(|v| match &v.op.op {
+                    Some(pb::OpKind::Exec(e)) => e
+                        .meta
+                        .as_ref()
+                        .map(|m| m.args.join(" "))
+                        .unwrap_or_default(),
+                    _ => v.name.clone(),
+                })
+                .unwrap_or_default();
+            format!("process \"{args}\" did not complete successfully: exit code: 1")
+        }
+        _ => crate::solver::ops::INJECTED_FAILURE.to_string(),
     }
 }
 

@@ -108,10 +108,9 @@ pub fn solve_definition(input: JsValue, options: JsValue) -> Result<JsValue, JsV
     let mut stubs = StubOps::new(variant);
     stubs.seed = opts.seed;
     if let Some(f) = &opts.fail {
-        stubs.fail.insert(
-            crate::Digest::from_raw(f.clone()),
-            "process did not complete successfully: exit code: 1".into(),
-        );
+        let d = crate::Digest::from_raw(f.clone());
+        let msg = crate::session::failure_message(&graph, variant, &d);
+        stubs.fail.insert(d, msg);
     }
     let mut solver = Solver::new(stubs, opts.seed);
     let cancel = opts

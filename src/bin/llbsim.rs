@@ -223,13 +223,7 @@ fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
     stubs.seed = a.seed;
     if let Some(sel) = &a.fail {
         let d = select(&graph, sel)?;
-        let msg = match a.variant.unwrap_or_default() {
-            Variant::Default => format!(
-                "process \"{}\" did not complete successfully: exit code: 1",
-                exec_args(&graph, sel)?
-            ),
-            _ => llbsim::solver::ops::INJECTED_FAILURE.to_string(),
-        };
+        let msg = session::failure_message(&graph, a.variant.unwrap_or_default(), &d);
         stubs.fail.insert(d, msg);
     }
     let mut solver = Solver::new(stubs, a.seed);
@@ -550,22 +544,6 @@ fn select(graph: &Graph, sel: &str) -> Result<Digest, String> {
             ))
         }
     }
-}
-
-fn exec_args(graph: &Graph, sel: &str) -> Result<String, String> {
-    let d = select(graph, sel)?;
-    let v = graph
-        .find(&d)
-        .map(|id| graph.vertex(id))
-        .ok_or("no such vertex")?;
-    Ok(match &v.op.op {
-        Some(llb::pb::OpKind::Exec(e)) => e
-            .meta
-            .as_ref()
-            .map(|m| m.args.join(" "))
-            .unwrap_or_default(),
-        _ => v.name.clone(),
-    })
 }
 
 fn parse_duration(s: &str) -> Result<Time, String> {
