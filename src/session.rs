@@ -14,7 +14,7 @@ use crate::load::LoadOptions;
 use crate::oracle;
 use crate::progress::stream::{reset_time, statuses, TimedStatus};
 use crate::progress::summary::{rows, VertexRow};
-use crate::progress::{Timestamp, VIRTUAL_EPOCH};
+use crate::progress::{SolveStatus, Timestamp, VIRTUAL_EPOCH};
 use crate::solver::{CancelAt, JobId, JobOptions, JobOutcome, Solver, StubOps, Time, Variant, MS};
 
 /// What a build should do differently from a plain build.
@@ -52,6 +52,16 @@ pub struct JobReport {
     /// What BuildKit's plain printer prints of the stream (as buildctl shows it, after its time
     /// reset): element `i` is the text printed after message `i`; the last is the final text.
     pub plain: Vec<String>,
+}
+
+impl JobReport {
+    /// The job's messages as buildctl shows them: after its time reset, with the client's
+    /// start at the job's start.
+    pub fn client_messages(&self) -> Vec<SolveStatus> {
+        let mut msgs: Vec<SolveStatus> = self.messages.iter().map(|m| m.status.clone()).collect();
+        reset_time(&mut msgs, Timestamp::virtual_at(self.start));
+        msgs
+    }
 }
 
 /// One interval of a vertex in a job's stream.
@@ -352,10 +362,8 @@ impl Session {
         let closed = outcome.as_ref().map_or(self.solver.now(), |o| o.finished);
         let messages = statuses(self.solver.events(), job, closed);
         let start = self.solver.job_started(job).unwrap_or(0);
-        let mut client: Vec<_> = messages.iter().map(|m| m.status.clone()).collect();
-        reset_time(&mut client, Timestamp::virtual_at(start));
-        JobReport {
-            plain: crate::progress::plain::render_passes(&client),
+        let mut report = JobReport {
+            plain: Vec::new(),
             spans: spans(&messages),
             name: self.solver.job_name(job).to_string(),
             start,
@@ -367,7 +375,9 @@ impl Session {
                 .collect(),
             messages,
             rows: rows(&self.solver, job),
-        }
+        };
+        report.plain = crate::progress::plain::render_passes(&report.client_messages());
+        report
     }
 
     /// Runs a named scenario on a fresh solver and returns the run to show (for `warm` and

@@ -4,8 +4,8 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use llbsim::oracle;
-use llbsim::progress::stream::{client_stream, reset_time};
-use llbsim::progress::{plain, rawjson, replay, summary, SolveStatus, Timestamp};
+use llbsim::progress::stream::client_stream;
+use llbsim::progress::{plain, rawjson, replay, summary, SolveStatus};
 use llbsim::session::{self, Scenario};
 use llbsim::solver::{CancelAt, JobId, JobOptions, Solver, StubOps, Time, Variant, MS};
 use llbsim::{inspect, llb, load, Digest, Entitlements, Graph, LoadOptions};
@@ -256,19 +256,7 @@ fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
         solver.run();
     }
     if a.progress.is_some() || a.trace.is_some() {
-        let streams: Vec<(String, Vec<SolveStatus>, Option<String>)> = jobs
-            .iter()
-            .map(|&j| {
-                let outcome = solver.outcome(j);
-                let closed = outcome.map_or(solver.now(), |o| o.finished);
-                let start = solver.job_started(j).unwrap_or(0);
-                (
-                    solver.job_name(j).to_string(),
-                    client_stream(solver.events(), j, start, closed),
-                    outcome.and_then(|o| o.error.clone()),
-                )
-            })
-            .collect();
+        let streams: Vec<JobStream> = jobs.iter().map(|&j| job_stream(&solver, j)).collect();
         if let Some(out) = progress_output(a, &streams)? {
             return Ok(out);
         }
@@ -287,12 +275,24 @@ fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// A job's name, its stream as buildctl shows it, and its build error.
+type JobStream = (String, Vec<SolveStatus>, Option<String>);
+
+/// [`JobStream`] of a job the solver has run.
+fn job_stream(solver: &Solver, job: JobId) -> JobStream {
+    let outcome = solver.outcome(job);
+    let closed = outcome.map_or(solver.now(), |o| o.finished);
+    let start = solver.job_started(job).unwrap_or(0);
+    (
+        solver.job_name(job).to_string(),
+        client_stream(solver.events(), job, start, closed),
+        outcome.and_then(|o| o.error.clone()),
+    )
+}
+
 /// Prints (plain, to stderr) or returns (rawjson) the jobs' streams and appends them to the
 /// `--trace` file, as buildctl does. `None`: no `--progress`, the caller prints its own output.
-fn progress_output(
-    a: &Args,
-    streams: &[(String, Vec<SolveStatus>, Option<String>)],
-) -> Result<Option<String>, String> {
+fn progress_output(a: &Args, streams: &[JobStream]) -> Result<Option<String>, String> {
     if let Some(path) = &a.trace {
         let mut text = String::new();
         for (_, msgs, _) in streams {
@@ -347,15 +347,12 @@ fn cmd_scenario(a: &Args, path: &str, name: &str) -> Result<String, String> {
         .map_err(|e| format!("{path}: {e}"))?;
     let run = session.scenario(scenario).map_err(|e| e.to_string())?;
     if a.progress.is_some() || a.trace.is_some() {
-        let streams: Vec<(String, Vec<SolveStatus>, Option<String>)> = run
+        let streams: Vec<JobStream> = run
             .jobs
             .iter()
             .map(|j| {
-                let mut msgs: Vec<SolveStatus> =
-                    j.messages.iter().map(|m| m.status.clone()).collect();
-                reset_time(&mut msgs, Timestamp::virtual_at(j.start));
                 let error = j.outcome.as_ref().and_then(|o| o.error.clone());
-                (j.name.clone(), msgs, error)
+                (j.name.clone(), j.client_messages(), error)
             })
             .collect();
         if let Some(out) = progress_output(a, &streams)? {
@@ -495,15 +492,7 @@ fn cmd_oracle(a: &Args, path: &str) -> Result<String, String> {
     };
     let run = oracle::run_phase(&def, &graph, variant, phase).map_err(|e| e.to_string())?;
     if a.progress.is_some() || a.trace.is_some() {
-        let s = &run.solver;
-        let outcome = s.outcome(run.job);
-        let closed = outcome.map_or(s.now(), |o| o.finished);
-        let start = s.job_started(run.job).unwrap_or(run.start);
-        let streams = vec![(
-            s.job_name(run.job).to_string(),
-            client_stream(s.events(), run.job, start, closed),
-            outcome.and_then(|o| o.error.clone()),
-        )];
+        let streams = vec![job_stream(&run.solver, run.job)];
         if let Some(out) = progress_output(a, &streams)? {
             return Ok(out);
         }
