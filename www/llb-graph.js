@@ -114,23 +114,7 @@ export function edgeLabel(index, dests = []) {
 }
 
 /**
- * The layout graph of what the wasm core's loadDefinition() returns (`vertices: [{ digest, name,
- * kind, inputs: [{ digest, index }] }]`). It knows no mount targets: edges carry the output index.
- */
-export function graphFromSummary(summary) {
-  const nodes = summary.vertices.map((v) => {
-    const stage = stageOf(v.name);
-    return stage === null ? { id: v.digest, label: v.name, kind: v.kind } : { id: v.digest, label: v.name, kind: v.kind, group: stage };
-  });
-  const edges = [];
-  for (const v of summary.vertices) {
-    for (const input of v.inputs) edges.push({ from: input.digest, to: v.digest, label: edgeLabel(input.index) });
-  }
-  return { nodes, edges };
-}
-
-/**
- * The layout graph the page draws for a session graph (`Session.graph()`, or `open`'s summary):
+ * The layout graph the page draws for a graph summary (`Session.graph()`, `loadDefinition()`):
  * Dockerfile stages as groups, edges labelled with the output index and the mount target.
  */
 export function graphFromSession(summary) {
