@@ -411,7 +411,7 @@ pub struct Norm {
 pub fn normalize(run: &PhaseRun, phase: &str, variant: Variant) -> Norm {
     let s = &run.solver;
     let outcome = s.outcome(run.job).cloned();
-    let closed = outcome.as_ref().map_or(s.now(), |o| o.finished);
+    let closed = s.job_closed(run.job);
     let stream: Vec<Batch> = batches(s.events(), run.job, closed);
     let exec_ran: BTreeSet<Digest> = s
         .events()

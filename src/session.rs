@@ -359,7 +359,7 @@ impl Session {
 
     fn report(&self, job: JobId, graph: &Graph) -> JobReport {
         let outcome = self.solver.outcome(job).cloned();
-        let closed = outcome.as_ref().map_or(self.solver.now(), |o| o.finished);
+        let closed = self.solver.job_closed(job);
         let messages = statuses(self.solver.events(), job, closed);
         let start = self.solver.job_started(job).unwrap_or(0);
         let mut report = JobReport {

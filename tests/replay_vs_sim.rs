@@ -69,7 +69,7 @@ fn simulated(variant: &str, def: &str, phase: &str) -> Vec<SolveStatus> {
     let v = Variant::parse(variant).expect("variant");
     let run = llbsim::oracle::run_phase(&d, &g, v, phase).expect("runs");
     let s = &run.solver;
-    let closed = s.outcome(run.job).map_or(s.now(), |o| o.finished);
+    let closed = s.job_closed(run.job);
     let start = s.job_started(run.job).unwrap_or(run.start);
     client_stream(s.events(), run.job, start, closed)
 }

@@ -63,7 +63,7 @@ fn graph(spec: &[(Vec<String>, Vec<usize>)]) -> Graph {
 
 /// The last record of each vertex in `job`'s stream, encore included.
 fn final_view(s: &Solver, job: JobId) -> BTreeMap<Digest, StreamVertex> {
-    let closed = s.outcome(job).map_or(s.now(), |o| o.finished);
+    let closed = s.job_closed(job);
     let mut out = BTreeMap::new();
     for b in batches(s.events(), job, closed) {
         for v in b.vertexes {

@@ -281,7 +281,7 @@ type JobStream = (String, Vec<SolveStatus>, Option<String>);
 /// [`JobStream`] of a job the solver has run.
 fn job_stream(solver: &Solver, job: JobId) -> JobStream {
     let outcome = solver.outcome(job);
-    let closed = outcome.map_or(solver.now(), |o| o.finished);
+    let closed = solver.job_closed(job);
     let start = solver.job_started(job).unwrap_or(0);
     (
         solver.job_name(job).to_string(),

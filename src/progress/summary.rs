@@ -31,7 +31,7 @@ pub struct VertexRow {
 
 /// The rows of `job`, in the order the job's stream first mentions each vertex.
 pub fn rows(solver: &Solver, job: JobId) -> Vec<VertexRow> {
-    let closed = solver.outcome(job).map_or(solver.now(), |o| o.finished);
+    let closed = solver.job_closed(job);
     let start = solver.job_started(job).unwrap_or(0);
     let mut ran: BTreeMap<Digest, Reason> = BTreeMap::new();
     let mut loaded: BTreeMap<Digest, Reason> = BTreeMap::new();

@@ -1012,6 +1012,11 @@ impl Solver {
         self.jobs.iter().map(|j| j.outcome.clone()).collect()
     }
 
+    /// When the job's progress stream closed: when the build returned, or now if it has not.
+    pub fn job_closed(&self, job: JobId) -> Time {
+        self.outcome(job).map_or(self.now, |o| o.finished)
+    }
+
     /// When the job started (loaded its graph), once it has.
     pub fn job_started(&self, job: JobId) -> Option<Time> {
         self.jobs.get(job.0 as usize).and_then(|j| j.started)
