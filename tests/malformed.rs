@@ -648,9 +648,9 @@ fn deeply_nested_groups() {
 fn deeply_nested_json() {
     let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
     // Arrays and objects.
-    cases.push(("arrays", [&b"["[..]; DEEP].concat()));
-    let mut arrays = [&b"["[..]; DEEP].concat();
-    arrays.extend([&b"]"[..]; DEEP].concat());
+    cases.push(("arrays", b"[".repeat(DEEP)));
+    let mut arrays = b"[".repeat(DEEP);
+    arrays.extend(b"]".repeat(DEEP));
     cases.push(("balanced arrays", arrays));
     // A dump-llb record with a BuildOp whose nested definition's source map nests 100k deep.
     let mut rec = br#"{"Op":{"Op":{"build":{"def":"#.to_vec();
@@ -664,9 +664,9 @@ fn deeply_nested_json() {
     rec.extend_from_slice(br#"}}}}"#);
     cases.push(("dump-llb build op", rec));
     // buildx's {"SLSA": …} wrapper, 100k times.
-    let mut slsa = [&br#"{"SLSA":"#[..]; DEEP].concat();
+    let mut slsa = br#"{"SLSA":"#.repeat(DEEP);
     slsa.extend_from_slice(b"{}");
-    slsa.extend([&b"}"[..]; DEEP].concat());
+    slsa.extend(b"}".repeat(DEEP));
     cases.push(("SLSA wrappers", slsa));
     for (what, bytes) in cases {
         let e = bounded(STACK, 60, move || match run(&bytes) {
