@@ -133,7 +133,9 @@ pub fn mutate_source(def: &Definition, digest: &Digest, attr: (&str, &str)) -> O
 
 use crate::progress::stream::{batches, Batch};
 use crate::solver::ops::{StubOps, INJECTED_FAILURE};
-use crate::solver::{CancelAt, EventKind, JobId, JobOptions, Solver, Time, Variant, MS};
+use crate::solver::{
+    CancelAt, EventKind, Interleaving, JobId, JobOptions, Solver, Time, Variant, MS,
+};
 
 /// The oracle's phases, in the order they are listed there.
 pub const PHASES: &[&str] = &[
@@ -191,17 +193,26 @@ pub fn run_phase(
     variant: Variant,
     phase: &str,
 ) -> Result<PhaseRun, PhaseError> {
-    run_phase_ordered(def, graph, variant, phase, FirstJob::Job0)
+    run_phase_with(def, graph, variant, phase, Races::default())
 }
 
-/// [`run_phase`], choosing which of the two concurrent jobs (phases `e_cancel_shared_*` and
-/// `f_*`) loads first.
-pub fn run_phase_ordered(
+/// How the races BuildKit leaves to goroutine scheduling went in a phase. The simulator has to
+/// pick; the default is the order things were started in, which is what BuildKit usually does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Races {
+    /// Which of two jobs started together (phases `e_cancel_shared_*` and `f_*`) loads first.
+    pub first: FirstJob,
+    /// How functions that finish at the same virtual instant are ordered.
+    pub interleaving: Interleaving,
+}
+
+/// [`run_phase`], with the races settled as `races` says.
+pub fn run_phase_with(
     def: &Definition,
     graph: &Graph,
     variant: Variant,
     phase: &str,
-    first: FirstJob,
+    races: Races,
 ) -> Result<PhaseRun, PhaseError> {
     let stubs = StubOps::new(variant);
     let fail = fail_vertex(graph).map(|v| graph.vertex(v).digest.clone());
@@ -216,7 +227,11 @@ pub fn run_phase_ordered(
         fail.clone()
             .ok_or_else(|| PhaseError("no vertex to fail".into()))
     };
-    let fresh = |stubs: StubOps| Solver::new(stubs, 0);
+    let fresh = |stubs: StubOps| {
+        let mut s = Solver::new(stubs, 0);
+        s.set_interleaving(races.interleaving);
+        s
+    };
     let one = |s: &mut Solver, g: &Graph, name: &str, opts: JobOptions| {
         let start = s.now();
         let j = s.submit(name, g, opts, start);
@@ -279,7 +294,7 @@ pub fn run_phase_ordered(
             let mut s = fresh(st);
             let job = run_pair(
                 &mut s,
-                first,
+                races.first,
                 (graph, JobOptions::default()),
                 (graph, cancel_200ms_after(lv)),
                 phase,
@@ -291,7 +306,7 @@ pub fn run_phase_ordered(
             let mut s = fresh(stubs);
             let job = run_pair(
                 &mut s,
-                first,
+                races.first,
                 (graph, JobOptions::default()),
                 (&m, JobOptions::default()),
                 phase,

@@ -15,7 +15,9 @@ use crate::oracle;
 use crate::progress::stream::{reset_time, statuses, TimedStatus};
 use crate::progress::summary::{rows, VertexRow};
 use crate::progress::{SolveStatus, Timestamp, VIRTUAL_EPOCH};
-use crate::solver::{CancelAt, JobId, JobOptions, JobOutcome, Solver, StubOps, Time, Variant, MS};
+use crate::solver::{
+    CancelAt, Interleaving, JobId, JobOptions, JobOutcome, Solver, StubOps, Time, Variant, MS,
+};
 
 /// What a build should do differently from a plain build.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -221,6 +223,7 @@ pub struct Session {
     solver: Solver,
     variant: Variant,
     seed: u64,
+    interleaving: Interleaving,
     changes: u32,
 }
 
@@ -228,19 +231,29 @@ impl Session {
     /// A session on `definition` (already loaded as `graph`) with stub `variant` and `seed`.
     pub fn new(definition: Definition, graph: Graph, variant: Variant, seed: u64) -> Session {
         Session {
-            solver: Self::fresh_solver(variant, seed),
+            solver: Self::fresh_solver(variant, seed, Interleaving::StartOrder),
             definition,
             graph,
             variant,
             seed,
+            interleaving: Interleaving::StartOrder,
             changes: 0,
         }
     }
 
-    fn fresh_solver(variant: Variant, seed: u64) -> Solver {
+    fn fresh_solver(variant: Variant, seed: u64, interleaving: Interleaving) -> Solver {
         let mut ops = StubOps::new(variant);
         ops.seed = seed;
-        Solver::new(ops, seed)
+        let mut solver = Solver::new(ops, seed);
+        solver.set_interleaving(interleaving);
+        solver
+    }
+
+    /// How this session's solvers order functions that finish at the same instant (see
+    /// [`Interleaving`]); applies to the solver now and to every fresh one a scenario makes.
+    pub fn set_interleaving(&mut self, interleaving: Interleaving) {
+        self.interleaving = interleaving;
+        self.solver.set_interleaving(interleaving);
     }
 
     /// The session's graph.
@@ -383,7 +396,7 @@ impl Session {
     /// Runs a named scenario on a fresh solver and returns the run to show (for `warm` and
     /// `mutated`, the second build; the cold build before it is in the event log).
     pub fn scenario(&mut self, s: Scenario) -> Result<RunReport, SessionError> {
-        self.solver = Self::fresh_solver(self.variant, self.seed);
+        self.solver = Self::fresh_solver(self.variant, self.seed, self.interleaving);
         let source = || {
             oracle::mutated_source(&self.graph)
                 .map(|v| self.graph.vertex(v).digest.clone())
@@ -420,7 +433,7 @@ impl Session {
             }
             Scenario::Cancel => {
                 // Half of the cold duration, measured on a scratch solver.
-                let mut scratch = Self::fresh_solver(self.variant, self.seed);
+                let mut scratch = Self::fresh_solver(self.variant, self.seed, self.interleaving);
                 let j = scratch.submit("probe", &self.graph, JobOptions::default(), 0);
                 scratch.run();
                 let total = scratch.outcome(j).map_or(0, |o| o.finished);

@@ -477,3 +477,64 @@ fn replay_joins_a_plain_text_log_by_name() {
     assert_eq!(code, 1);
     assert!(err.contains("plain-text progress log"), "{err}");
 }
+
+/// In synth-chain20's content-variant trace job1 won the race to the solver: with
+/// `--first-job 1` the CLI reproduces that run, with the default it gives the other outcome.
+#[test]
+fn oracle_first_job_picks_who_wins_the_race() {
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "oracle",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/testdata/corpus/synth-chain20.pb"
+            ),
+            "--variant",
+            "content",
+            "--phase",
+            "f_job0",
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = llbsim(&args, None);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).expect("json")
+    };
+    let theirs: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/oracle/content/synth-chain20/f_job0.norm.json"
+        ))
+        .expect("oracle"),
+    )
+    .expect("json");
+    let same = |ours: &serde_json::Value| {
+        theirs["vertices"]
+            .as_object()
+            .expect("vertices")
+            .iter()
+            .all(|(d, v)| {
+                ["cached", "started", "completed", "error", "exec_ran"]
+                    .iter()
+                    .all(|f| ours["vertices"][d][f] == v[*f])
+            })
+    };
+    assert!(same(&run(&["--first-job", "1"])));
+    assert!(!same(&run(&[])));
+    // A seeded interleaving is accepted and repeatable; nonsense is refused.
+    let a = run(&["--interleaving", "3"]);
+    assert_eq!(a, run(&["--interleaving", "3"]));
+    let (code, _, err) = llbsim(
+        &[
+            "solve",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/testdata/corpus/synth-chain20.pb"
+            ),
+            "--interleaving",
+            "soon",
+        ],
+        None,
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("--interleaving \"soon\""), "{err}");
+}

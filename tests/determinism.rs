@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use llbsim::solver::ops::StubOps;
-use llbsim::solver::{CancelAt, EventKind, JobOptions, Solver, Variant, MS};
+use llbsim::solver::{CancelAt, EventKind, Interleaving, JobOptions, Solver, Variant, MS};
 use llbsim::{load_bytes, Graph, LoadOptions, OpKind};
 
 fn corpus(name: &str) -> Graph {
@@ -118,6 +118,24 @@ fn cancel_repeats() {
 #[test]
 fn concurrent_jobs_repeat() {
     assert_repeats("concurrent", concurrent);
+}
+
+/// Two concurrent content-variant jobs whose merges are decided by races, under a seeded
+/// interleaving.
+fn raced_merges(seed: u64) -> String {
+    let a = corpus("df-buildkit");
+    let b = corpus("df-buildkit-binaries");
+    let mut s = Solver::new(StubOps::new(Variant::Content), 0);
+    s.set_interleaving(Interleaving::Seeded(seed));
+    s.submit("buildkit", &a, JobOptions::default(), 0);
+    s.submit("binaries", &b, JobOptions::default(), 0);
+    s.run();
+    log(&s)
+}
+
+#[test]
+fn a_seeded_interleaving_repeats() {
+    assert_repeats("interleaving", raced_merges);
 }
 
 #[test]

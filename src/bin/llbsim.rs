@@ -3,11 +3,13 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use llbsim::oracle;
+use llbsim::oracle::{self, FirstJob};
 use llbsim::progress::stream::client_stream;
 use llbsim::progress::{plain, rawjson, replay, summary, SolveStatus};
 use llbsim::session::{self, Scenario};
-use llbsim::solver::{CancelAt, JobId, JobOptions, Solver, StubOps, Time, Variant, MS};
+use llbsim::solver::{
+    CancelAt, Interleaving, JobId, JobOptions, Solver, StubOps, Time, Variant, MS,
+};
 use llbsim::{inspect, llb, load, Digest, Entitlements, Graph, LoadOptions};
 
 const USAGE: &str = "\
@@ -17,9 +19,10 @@ USAGE:
     llbsim inspect [--format text|json|dot] [--allow ENTITLEMENT]... FILE|-
     llbsim solve FILE [--variant default|plain|content] [--seed N] [--no-cache]
                  [--fail SELECTOR] [--cancel-at DURATION] [--then warm|FILE2] [--import-cache]
-                 [--jobs FILE2] [--parallelism N] [--scenario NAME]
+                 [--jobs FILE2] [--parallelism N] [--scenario NAME] [--interleaving start|N]
                  [--progress plain|rawjson|quiet] [--trace OUT] [--format text|json]
     llbsim oracle FILE --variant plain|content --phase PHASE [--progress plain|rawjson]
+                 [--first-job 0|1] [--interleaving start|N]
     llbsim replay RUN [--definition FILE] [--progress plain|rawjson|quiet]
 
 FILE may be a binary pb.Definition (llb.WriteTo, buildctl's input), its base64, a
@@ -45,6 +48,14 @@ solve:
                         stays empty), rawjson (one client.SolveStatus per line, to stdout) or
                         quiet; a failed build adds `error: failed to solve: …` on stderr
     --trace OUT         append the rawjson stream to OUT (as buildctl --trace)
+    --interleaving I    how goroutines that finish at the same instant are ordered: `start`
+                        (the default: the one started first finishes first, as BuildKit
+                        usually does) or a seed number for another order BuildKit could take.
+                        It decides, among others, which of two jobs' equal-key vertices owns
+                        the merged edge
+oracle:
+    --first-job 0|1     which of the two concurrent jobs (phases e_cancel_shared_*, f_*) gets
+                        to the solver first (default 0); in BuildKit this is a race
 replay RUN: re-print a recorded rawjson stream or --trace file (plain by default); with
     --definition FILE, list how its vertices join the definition's (by digest, else by name).
     RUN may also be a plain-text progress log (joined by name, best effort)
@@ -76,6 +87,8 @@ struct Args {
     jobs: Option<String>,
     phase: Option<String>,
     parallelism: Option<usize>,
+    interleaving: Interleaving,
+    first_job: FirstJob,
     scenario: Option<String>,
     progress: Option<Progress>,
     trace: Option<String>,
@@ -158,6 +171,23 @@ fn parse() -> Result<Option<Args>, String> {
                     other => return Err(format!("invalid progress mode {other}")),
                 });
             }
+            Long("interleaving") => {
+                let v = val(&mut parser)?;
+                a.interleaving = match v.as_str() {
+                    "start" => Interleaving::StartOrder,
+                    n => Interleaving::Seeded(n.parse().map_err(|_| {
+                        format!("--interleaving {v:?} is neither `start` nor a seed number")
+                    })?),
+                };
+            }
+            Long("first-job") => {
+                let v = val(&mut parser)?;
+                a.first_job = match v.as_str() {
+                    "0" | "job0" => FirstJob::Job0,
+                    "1" | "job1" => FirstJob::Job1,
+                    _ => return Err(format!("--first-job {v:?} is not 0 or 1")),
+                };
+            }
             Long("parallelism") => {
                 let v = val(&mut parser)?;
                 a.parallelism = Some(
@@ -228,6 +258,7 @@ fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
     }
     let mut solver = Solver::new(stubs, a.seed);
     solver.set_parallelism(a.parallelism);
+    solver.set_interleaving(a.interleaving);
     let opts = JobOptions {
         cancel: a.cancel_at.map(CancelAt::Time),
         no_cache: a.no_cache,
@@ -345,6 +376,7 @@ fn cmd_scenario(a: &Args, path: &str, name: &str) -> Result<String, String> {
     let bytes = read_input(path)?;
     let mut session = session::open(&bytes, a.variant.unwrap_or_default(), a.seed)
         .map_err(|e| format!("{path}: {e}"))?;
+    session.set_interleaving(a.interleaving);
     let run = session.scenario(scenario).map_err(|e| e.to_string())?;
     if a.progress.is_some() || a.trace.is_some() {
         let streams: Vec<JobStream> = run
@@ -490,7 +522,12 @@ fn cmd_oracle(a: &Args, path: &str) -> Result<String, String> {
             oracle::PHASES.join(", ")
         ));
     };
-    let run = oracle::run_phase(&def, &graph, variant, phase).map_err(|e| e.to_string())?;
+    let races = oracle::Races {
+        first: a.first_job,
+        interleaving: a.interleaving,
+    };
+    let run =
+        oracle::run_phase_with(&def, &graph, variant, phase, races).map_err(|e| e.to_string())?;
     if a.progress.is_some() || a.trace.is_some() {
         let streams = vec![job_stream(&run.solver, run.job)];
         if let Some(out) = progress_output(a, &streams)? {

@@ -245,6 +245,33 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// How the simulator orders functions that finish at the same virtual instant.
+///
+/// BuildKit runs cache maps, execs, cache loads and content hashes on goroutines. When two of
+/// them finish together (two 5 ms stub execs started together, two content hashes of a few
+/// microseconds), which one the scheduler hears of first is a race that can go either way from
+/// one run to the next, and it decides things a user can see: which of two vertices with equal
+/// cache keys becomes the owner when their edges merge (the other job's vertex is then never
+/// started, or is marked cached by the progress stream), which siblings are in flight when a
+/// step fails. On the virtual clock these ties are exact, so the simulator has to pick.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Interleaving {
+    /// The function that started first finishes first, and job starts keep submission order.
+    #[default]
+    StartOrder,
+    /// Ties are broken by a pseudo-random order drawn from this seed (the same seed gives
+    /// the same order): one of the other ways the race could have gone in BuildKit.
+    Seeded(u64),
+}
+
+/// SplitMix64's finaliser: a well-spread, deterministic 64-bit mix.
+fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// When to cancel a job's build.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CancelAt {
@@ -518,12 +545,24 @@ pub(crate) struct LoadVertex {
     pub export_cache: Option<bool>,
 }
 
+/// Something due on the virtual clock. Ordered by time, then class (job starts after the
+/// rest of an instant), then the race key of the [`Interleaving`], then scheduling order.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Due {
+    time: Time,
+    class: u8,
+    race: u64,
+    seq: u64,
+    what: Timed,
+}
+
 /// The solver: shared active graph, scheduler, cache, and the jobs on them.
 #[derive(Debug)]
 pub struct Solver {
     pub(crate) now: Time,
     seq: u64,
-    timed: BinaryHeap<std::cmp::Reverse<(Time, u8, u64, Timed)>>,
+    timed: BinaryHeap<std::cmp::Reverse<Due>>,
+    interleaving: Interleaving,
     pub(crate) queue: VecDeque<EdgeId>,
     pub(crate) queued: BTreeSet<EdgeId>,
     pub(crate) edges: Vec<EdgeData>,
@@ -557,6 +596,7 @@ impl Solver {
             now: 0,
             seq: 0,
             timed: BinaryHeap::new(),
+            interleaving: Interleaving::StartOrder,
             queue: VecDeque::new(),
             queued: BTreeSet::new(),
             edges: Vec::new(),
@@ -587,6 +627,12 @@ impl Solver {
     /// like the solver's) is unlimited. A waiting op reports nothing until it gets a slot.
     pub fn set_parallelism(&mut self, max: Option<usize>) {
         self.parallelism = max.map(|m| m.max(1));
+    }
+
+    /// How functions that finish at the same virtual instant are ordered (see
+    /// [`Interleaving`]). Set it before submitting jobs.
+    pub fn set_interleaving(&mut self, interleaving: Interleaving) {
+        self.interleaving = interleaving;
     }
 
     /// The op model (to change failures, long ops or the variant between solves).
@@ -668,21 +714,27 @@ impl Solver {
             // functions finish on their own goroutines while the scheduler is busy.
             // A job starting at the same instant arrives after that wave, before the scheduler
             // reacts to it (its load holds the solver lock the scheduler needs).
-            let Some(std::cmp::Reverse((t, class, _, ev))) = self.timed.pop() else {
+            let Some(std::cmp::Reverse(Due {
+                time: t,
+                class,
+                what: ev,
+                ..
+            })) = self.timed.pop()
+            else {
                 break;
             };
             self.now = self.now.max(t);
             self.fire(ev);
             let mut had_work = class == 0;
-            while let Some(std::cmp::Reverse((t2, c2, _, _))) = self.timed.peek() {
-                if *t2 != t || (*c2 != 0 && !had_work) {
+            while let Some(std::cmp::Reverse(next)) = self.timed.peek() {
+                if next.time != t || (next.class != 0 && !had_work) {
                     break;
                 }
-                had_work |= *c2 == 0;
-                let Some(std::cmp::Reverse((_, _, _, ev))) = self.timed.pop() else {
+                had_work |= next.class == 0;
+                let Some(std::cmp::Reverse(next)) = self.timed.pop() else {
                     break;
                 };
-                self.fire(ev);
+                self.fire(next.what);
             }
         }
     }
@@ -697,10 +749,24 @@ impl Solver {
     /// Schedules `ev` at `t`. At one instant, job starts come after everything else that is
     /// due: a job submitted beside a running one loads once the running one's instantaneous work
     /// (its roots' cache maps) is done, as a second goroutine would arrive a moment later.
+    /// Among the rest, the [`Interleaving`] orders what goroutines would race for.
     pub(crate) fn at(&mut self, t: Time, ev: Timed) {
         self.seq += 1;
         let class = u8::from(matches!(ev, Timed::Start(_)));
-        self.timed.push(std::cmp::Reverse((t, class, self.seq, ev)));
+        let race = match (self.interleaving, &ev) {
+            (
+                Interleaving::Seeded(seed),
+                Timed::Task(_) | Timed::Flight(..) | Timed::Waiter(_) | Timed::Start(_),
+            ) => mix64(seed ^ mix64(self.seq)),
+            _ => 0,
+        };
+        self.timed.push(std::cmp::Reverse(Due {
+            time: t,
+            class,
+            race,
+            seq: self.seq,
+            what: ev,
+        }));
     }
 
     pub(crate) fn emit(&mut self, kind: EventKind) {
