@@ -5,14 +5,8 @@
 
 use llbsim::solver::{EventKind, JobId, JobOptions, Reason, Solver, StubOps, Variant};
 
-fn graph(name: &str) -> llbsim::Graph {
-    let bytes = std::fs::read(format!(
-        "{}/testdata/corpus/{name}.pb",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("pb");
-    llbsim::load_bytes(&bytes, &Default::default()).expect("loads")
-}
+mod common;
+use common::corpus_graph as graph;
 
 /// (executed vertices, loads with their source) of everything logged since event `from`.
 fn activity(s: &Solver, from: usize) -> (usize, Vec<Option<String>>) {

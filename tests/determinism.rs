@@ -3,19 +3,12 @@
 //! for the default stubs changes their durations, so the log changes.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::path::Path;
-
 use llbsim::solver::ops::StubOps;
 use llbsim::solver::{CancelAt, EventKind, Interleaving, JobOptions, Solver, Variant, MS};
-use llbsim::{load_bytes, Graph, LoadOptions, OpKind};
+use llbsim::{Graph, OpKind};
 
-fn corpus(name: &str) -> Graph {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/corpus")
-        .join(format!("{name}.pb"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    load_bytes(&bytes, &LoadOptions::default()).expect("loads")
-}
+mod common;
+use common::corpus_graph as corpus;
 
 /// A solver with the default (believable) stubs, `seed` fixing both their durations and the
 /// solver's random IDs.

@@ -3,29 +3,24 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use llbsim::oracle::{normalize, run_phase_with, FirstJob, Norm, Races};
 use llbsim::solver::{Interleaving, Variant};
-use llbsim::{llb, load_bytes, LoadOptions};
+use llbsim::{load_bytes, LoadOptions};
 
-fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
-}
+mod common;
+use common::testdata;
 
 fn cases() -> Vec<(Variant, String, String)> {
-    let mut out = Vec::new();
-    for (variant, vname) in [(Variant::Plain, "plain"), (Variant::Content, "content")] {
-        let dir = testdata().join("oracle").join(vname);
-        for e in std::fs::read_dir(&dir).expect("oracle dir") {
-            let name = e.expect("entry").file_name().to_string_lossy().into_owned();
-            out.push((variant, vname.to_string(), name));
-        }
-    }
-    out.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2)));
-    out
+    common::oracle_cases()
+        .into_iter()
+        .map(|(vname, name)| {
+            let variant = Variant::parse(&vname).expect("an oracle variant");
+            (variant, vname, name)
+        })
+        .collect()
 }
 
 fn ours(name: &str, variant: Variant, phase: &str, first: FirstJob) -> Norm {
@@ -41,9 +36,7 @@ fn ours(name: &str, variant: Variant, phase: &str, first: FirstJob) -> Norm {
 }
 
 fn raced(name: &str, variant: Variant, phase: &str, races: Races) -> Norm {
-    let bytes = std::fs::read(testdata().join("corpus").join(format!("{name}.pb"))).expect("pb");
-    let (_, def) = llb::read(&bytes).expect("reads");
-    let g = load_bytes(&bytes, &LoadOptions::default()).expect("loads");
+    let (def, g) = common::corpus(name);
     let run = run_phase_with(&def, &g, variant, phase, races)
         .unwrap_or_else(|e| panic!("{name} {phase}: {e}"));
     normalize(&run, phase, variant)

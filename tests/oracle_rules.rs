@@ -3,44 +3,18 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
 use llbsim::llb::{self, Digest};
-use llbsim::{load_bytes, oracle, Graph, LoadOptions};
+use llbsim::oracle;
 
-fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
-}
-
-/// Every `(variant, definition)` directory of the oracle.
-fn cases() -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for variant in ["plain", "content"] {
-        let dir = testdata().join("oracle").join(variant);
-        for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let name = e.expect("entry").file_name().to_string_lossy().into_owned();
-            out.push((variant.to_string(), name));
-        }
-    }
-    out.sort();
-    assert!(out.len() >= 6, "{out:?}");
-    out
-}
+mod common;
+use common::{corpus as graph, oracle_cases as cases, testdata};
 
 fn json(path: PathBuf) -> Value {
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).expect("json")
-}
-
-fn graph(name: &str) -> (llb::Definition, Graph) {
-    let bytes = std::fs::read(testdata().join("corpus").join(format!("{name}.pb"))).expect("pb");
-    let (_, def) = llb::read(&bytes).expect("reads");
-    (
-        def,
-        load_bytes(&bytes, &LoadOptions::default()).expect("loads"),
-    )
+    common::read_json(&path)
 }
 
 fn extra(variant: &str, name: &str, phase: &str, key: &str) -> Option<String> {

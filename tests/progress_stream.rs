@@ -6,14 +6,8 @@ use llbsim::progress::stream::{reset_time, statuses};
 use llbsim::progress::{Timestamp, VIRTUAL_EPOCH};
 use llbsim::solver::{CancelAt, JobOptions, Solver, StubOps, Variant, MS};
 
-fn graph(name: &str) -> llbsim::Graph {
-    let bytes = std::fs::read(format!(
-        "{}/testdata/corpus/{name}.pb",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("pb");
-    llbsim::load_bytes(&bytes, &Default::default()).expect("loads")
-}
+mod common;
+use common::corpus_graph as graph;
 
 #[test]
 fn messages_carry_vertices_and_logs_in_time_order() {

@@ -3,7 +3,7 @@
 //! definition by name and say the same about every vertex they print.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -11,9 +11,8 @@ use llbsim::progress::rawjson;
 use llbsim::progress::replay::{join, read_plain, MatchedBy, Run, VertexState};
 use llbsim::{load_bytes, Graph, LoadOptions};
 
-fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
-}
+mod common;
+use common::testdata;
 
 /// Every (variant, definition, phase) the oracle has a `.rawjson` for.
 fn phases() -> Vec<(String, String, String)> {
