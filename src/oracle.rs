@@ -196,6 +196,14 @@ pub fn run_phase(
     run_phase_with(def, graph, variant, phase, Races::default())
 }
 
+/// The definition phases `c_mutated` and `f_job1` build: `def` with its [`mutated_source`]
+/// marked by [`MUTATION_ATTR`] (the oracle's `mutated.pb`).
+pub fn mutated_definition(def: &Definition, graph: &Graph) -> Result<Mutation, PhaseError> {
+    let src = mutated_source(graph).ok_or_else(|| PhaseError("no source to mutate".into()))?;
+    mutate_source(def, &graph.vertex(src).digest, MUTATION_ATTR)
+        .ok_or_else(|| PhaseError("the definition cannot be mutated".into()))
+}
+
 /// How the races BuildKit leaves to goroutine scheduling went in a phase. The simulator has to
 /// pick; the default is the order things were started in, which is what BuildKit usually does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -217,9 +225,7 @@ pub fn run_phase_with(
     let stubs = StubOps::new(variant);
     let fail = fail_vertex(graph).map(|v| graph.vertex(v).digest.clone());
     let mutated = || -> Result<Graph, PhaseError> {
-        let src = mutated_source(graph).ok_or_else(|| PhaseError("no source to mutate".into()))?;
-        let m = mutate_source(def, &graph.vertex(src).digest, MUTATION_ATTR)
-            .ok_or_else(|| PhaseError("the definition cannot be mutated".into()))?;
+        let m = mutated_definition(def, graph)?;
         crate::load::load(&m.definition, graph.format, &Default::default())
             .map_err(|e| PhaseError(e.to_string()))
     };

@@ -538,3 +538,43 @@ fn oracle_first_job_picks_who_wins_the_race() {
     assert_eq!(code, 1);
     assert!(err.contains("--interleaving \"soon\""), "{err}");
 }
+
+/// `oracle --write-mutated` writes the definition phases c and f build: the same graph as the
+/// oracle's own mutated.pb (its metadata may be in another order, so compare the loaded graphs).
+#[test]
+fn oracle_writes_the_mutated_definition() {
+    let dir = std::env::temp_dir().join(format!("llbsim-mutated-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let out = dir.join("mutated.pb");
+    let out_s = out.to_string_lossy().into_owned();
+    let (code, _, err) = llbsim(
+        &[
+            "oracle",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/testdata/corpus/synth-fanin16.pb"
+            ),
+            "--variant",
+            "plain",
+            "--phase",
+            "a_cold",
+            "--write-mutated",
+            &out_s,
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let summary = |path: &str| {
+        let (code, out, err) = llbsim(&["inspect", "--format", "json", path], None);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    assert_eq!(
+        summary(&out_s),
+        summary(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/oracle/plain/synth-fanin16/mutated.pb"
+        ))
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -371,7 +371,7 @@ fn stable_phases_do_not_depend_on_the_interleaving() {
     for (variant, vname, name) in cases() {
         for phase in phases {
             let start = raced(&name, variant, phase, Races::default());
-            for seed in 1..=6 {
+            for seed in 1..=8 {
                 let races = Races {
                     interleaving: Interleaving::Seeded(seed),
                     ..Races::default()
@@ -390,29 +390,38 @@ fn stable_phases_do_not_depend_on_the_interleaving() {
 }
 
 /// In the content variant two concurrent jobs merge vertices with equal cache keys, and which
-/// job's vertex owns each merged edge is a race. BuildKit's own traces show it: in
-/// synth-fanin16 job1's source started first and finished second. The interleaving reaches
-/// outcomes start order does not, and each of them still executes each shared op once.
+/// job's vertex owns each merged edge is a race. BuildKit's own solver, run 100 times on
+/// synth-lattice6 with the oracle's stubs, gave one owner for the whole grid in under half the
+/// runs and mixed owners cell by cell in the rest (the oracle's README reports such a run: job0
+/// showing 5 inferred-cached vertices). Start order never mixes; seeded interleavings do, and
+/// every run still executes each op once and succeeds.
 #[test]
-fn concurrent_merges_depend_on_the_interleaving() {
+fn concurrent_merges_mix_directions_under_timing_noise() {
     let start = raced(
-        "synth-fanin16",
+        "synth-lattice6",
         Variant::Content,
-        "f_job1",
+        "f_job0",
         Races::default(),
     );
-    let mut other_outcomes = 0;
-    for seed in 1..=6 {
+    let inferred = |n: &Norm| n.vertices.values().filter(|v| v.cached).count();
+    assert_eq!(inferred(&start), 0, "start order: one owner for everything");
+    let mut mixed = 0;
+    for seed in 0..8 {
         let races = Races {
             interleaving: Interleaving::Seeded(seed),
             ..Races::default()
         };
-        let n = raced("synth-fanin16", Variant::Content, "f_job1", races);
-        assert_eq!(n.result, "ok");
+        let n = raced("synth-lattice6", Variant::Content, "f_job0", races);
+        assert_eq!(n.result, "ok", "seed {seed}");
         assert_eq!(n.exec_ran.len(), start.exec_ran.len(), "seed {seed}");
-        if n.vertices != start.vertices {
-            other_outcomes += 1;
+        if inferred(&n) > 0 {
+            mixed += 1;
+            // What the stream marks cached was never started by this job: its own vertex was
+            // merged into the other job's, and a consumer it still owns started.
+            for v in n.vertices.values().filter(|v| v.cached) {
+                assert_eq!(v.cached_via, Some("inferred"), "seed {seed}: {}", v.name);
+            }
         }
     }
-    assert!(other_outcomes > 0);
+    assert!(mixed > 0, "no seed mixed the merge directions");
 }

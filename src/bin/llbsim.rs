@@ -22,7 +22,7 @@ USAGE:
                  [--jobs FILE2] [--parallelism N] [--scenario NAME] [--interleaving start|N]
                  [--progress plain|rawjson|quiet] [--trace OUT] [--format text|json]
     llbsim oracle FILE --variant plain|content --phase PHASE [--progress plain|rawjson]
-                 [--first-job 0|1] [--interleaving start|N]
+                 [--first-job 0|1] [--interleaving start|N] [--write-mutated OUT]
     llbsim replay RUN [--definition FILE] [--progress plain|rawjson|quiet]
 
 FILE may be a binary pb.Definition (llb.WriteTo, buildctl's input), its base64, a
@@ -48,12 +48,15 @@ solve:
                         stays empty), rawjson (one client.SolveStatus per line, to stdout) or
                         quiet; a failed build adds `error: failed to solve: …` on stderr
     --trace OUT         append the rawjson stream to OUT (as buildctl --trace)
-    --interleaving I    how goroutines that finish at the same instant are ordered: `start`
-                        (the default: the one started first finishes first, as BuildKit
-                        usually does) or a seed number for another order BuildKit could take.
-                        It decides, among others, which of two jobs' equal-key vertices owns
-                        the merged edge
+    --interleaving I    how goroutine timing goes: `start` (the default: an idealised run, the
+                        scheduler takes no time, ops take exactly their planned time, of two
+                        functions finishing together the one started first wins) or a seed
+                        number for a run with timing noise (10 us per dispatch, op durations
+                        +0-0.1 ms, shuffled ties), repeatable per seed. It decides, among
+                        others, which of two jobs' equal-key vertices owns the merged edge
 oracle:
+    --write-mutated OUT also write the definition phases c and f mutate to (binary pb, the
+                        oracle's mutated.pb) to OUT
     --first-job 0|1     which of the two concurrent jobs (phases e_cancel_shared_*, f_*) gets
                         to the solver first (default 0); in BuildKit this is a race
 replay RUN: re-print a recorded rawjson stream or --trace file (plain by default); with
@@ -89,6 +92,7 @@ struct Args {
     parallelism: Option<usize>,
     interleaving: Interleaving,
     first_job: FirstJob,
+    write_mutated: Option<String>,
     scenario: Option<String>,
     progress: Option<Progress>,
     trace: Option<String>,
@@ -180,6 +184,7 @@ fn parse() -> Result<Option<Args>, String> {
                     })?),
                 };
             }
+            Long("write-mutated") => a.write_mutated = Some(val(&mut parser)?),
             Long("first-job") => {
                 let v = val(&mut parser)?;
                 a.first_job = match v.as_str() {
@@ -522,6 +527,11 @@ fn cmd_oracle(a: &Args, path: &str) -> Result<String, String> {
             oracle::PHASES.join(", ")
         ));
     };
+    if let Some(out) = &a.write_mutated {
+        let m = oracle::mutated_definition(&def, &graph).map_err(|e| e.to_string())?;
+        std::fs::write(out, llb::encode_definition(&m.definition.to_pb()))
+            .map_err(|e| format!("{out}: {e}"))?;
+    }
     let races = oracle::Races {
         first: a.first_job,
         interleaving: a.interleaving,

@@ -197,6 +197,20 @@ impl Definition {
     pub fn metadata_for(&self, digest: &Digest) -> Option<&pb::OpMetadata> {
         self.metadata.get(digest)
     }
+
+    /// Back to the wire message: each op's bytes as they are, metadata and source map (for
+    /// [`encode_definition`], which writes what `llb.Definition.WriteTo` would).
+    pub fn to_pb(&self) -> pb::Definition {
+        pb::Definition {
+            def: self.ops.iter().map(|o| o.bytes.clone()).collect(),
+            metadata: self
+                .metadata
+                .iter()
+                .map(|(d, m)| (d.to_string(), m.clone()))
+                .collect(),
+            source: self.source.clone(),
+        }
+    }
 }
 
 /// The metadata key that overrides a vertex's display name.
