@@ -51,8 +51,8 @@ solve:
     --interleaving I    how goroutine timing goes: `start` (the default: an idealised run, the
                         scheduler takes no time, ops take exactly their planned time, of two
                         functions finishing together the one started first wins) or a seed
-                        number for a run with timing noise (10 us per dispatch, op durations
-                        +0-0.1 ms, shuffled ties), repeatable per seed. It decides, among
+                        number for a run with timing noise (1 us per dispatch, op durations
+                        +0-0.5 ms, shuffled ties), repeatable per seed. It decides, among
                         others, which of two jobs' equal-key vertices owns the merged edge
 oracle:
     --write-mutated OUT also write the definition phases c and f mutate to (binary pb, the
