@@ -284,6 +284,13 @@ pub const EXEC_JITTER: Time = 500_000;
 /// [`Interleaving::Seeded`], in virtual ns.
 pub const TASK_JITTER: Time = 20_000;
 
+/// FNV-1a over `bytes`: a stable 64-bit name for a digest.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// SplitMix64's finaliser: a well-spread, deterministic 64-bit mix.
 fn mix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -803,22 +810,19 @@ impl Solver {
     /// Among the rest, the [`Interleaving`] orders what goroutines would race for.
     pub(crate) fn at(&mut self, mut t: Time, ev: Timed) {
         self.seq += 1;
+        let class = u8::from(matches!(ev, Timed::Start(_)));
+        let mut race = 0;
         if let Interleaving::Seeded(seed) = self.interleaving {
-            let noise = mix64(seed ^ mix64(self.seq ^ 0x6a09_e667));
-            match ev {
-                Timed::Flight(..) if t > self.now => t += noise % EXEC_JITTER,
-                Timed::Task(_) => t += noise % TASK_JITTER,
-                _ => {}
+            if let Some(who) = self.noise_key(&ev) {
+                let noise = mix64(seed ^ who);
+                race = mix64(noise);
+                match ev {
+                    Timed::Flight(..) if t > self.now => t += noise % EXEC_JITTER,
+                    Timed::Task(_) => t += noise % TASK_JITTER,
+                    _ => {}
+                }
             }
         }
-        let class = u8::from(matches!(ev, Timed::Start(_)));
-        let race = match (self.interleaving, &ev) {
-            (
-                Interleaving::Seeded(seed),
-                Timed::Task(_) | Timed::Flight(..) | Timed::Waiter(_) | Timed::Start(_),
-            ) => mix64(seed ^ mix64(self.seq)),
-            _ => 0,
-        };
         self.timed.push(std::cmp::Reverse(Due {
             time: t,
             class,
@@ -826,6 +830,44 @@ impl Solver {
             seq: self.seq,
             what: ev,
         }));
+    }
+
+    /// Under a seeded interleaving, what a timed event's noise is drawn for: the function and
+    /// the vertex it works on (not the order it was scheduled in, so one op strays the same way
+    /// whatever else happened before it). `None` for events that are not goroutines finishing.
+    fn noise_key(&self, ev: &Timed) -> Option<u64> {
+        let vertex = |s: StateId| fnv1a(self.states[s.0 as usize].digest.as_str().as_bytes());
+        let edge = |e: Option<EdgeId>| {
+            e.map_or(0, |e| {
+                let data = &self.edges[e.0 as usize];
+                vertex(data.state_id) ^ mix64(data.index as u64)
+            })
+        };
+        Some(match *ev {
+            Timed::Flight(f, generation) => {
+                let flight = &self.flights[f.0 as usize];
+                let kind = match flight.kind {
+                    FlightKind::CacheMap(i) => 1 + i as u64,
+                    FlightKind::Exec => 0,
+                };
+                vertex(flight.state) ^ mix64(kind ^ generation << 32)
+            }
+            Timed::Task(task) | Timed::Waiter(task) => {
+                let data = &self.tasks[task.0 as usize];
+                let kind = match &data.kind {
+                    TaskKind::CacheMap { index } => 0x100 + *index as u64,
+                    TaskKind::Exec { .. } => 0x200,
+                    TaskKind::Load { .. } => 0x300,
+                    TaskKind::Slow { dep, .. } => 0x400 + *dep as u64,
+                    TaskKind::Postpone => 0x500,
+                    TaskKind::Fail(_) => 0x600,
+                };
+                let waiter = u64::from(matches!(ev, Timed::Waiter(_)));
+                edge(data.edge) ^ mix64(kind ^ waiter << 20)
+            }
+            Timed::Start(job) => mix64(0x7000 + u64::from(job.0)),
+            Timed::Cancel(_) | Timed::Log(..) | Timed::Status(..) => return None,
+        })
     }
 
     pub(crate) fn emit(&mut self, kind: EventKind) {
