@@ -230,12 +230,9 @@ impl IdGen {
         let mut word = 0u64;
         for i in 0..25 {
             if i % 12 == 0 {
-                // splitmix64
+                // splitmix64: the next state, finalised.
+                word = super::mix64(self.state);
                 self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-                let mut z = self.state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-                word = z ^ (z >> 31);
             }
             out.push(ALPHABET[(word % 36) as usize] as char);
             word /= 36;

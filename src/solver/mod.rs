@@ -291,8 +291,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// SplitMix64's finaliser: a well-spread, deterministic 64-bit mix.
-fn mix64(mut z: u64) -> u64 {
+/// SplitMix64's step from state `z`: a well-spread, deterministic 64-bit mix (also the cache's
+/// ID generator).
+pub(crate) fn mix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
