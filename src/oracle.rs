@@ -210,7 +210,7 @@ pub fn mutated_definition(def: &Definition, graph: &Graph) -> Result<Mutation, P
 pub struct Races {
     /// Which of two jobs started together (phases `e_cancel_shared_*` and `f_*`) loads first.
     pub first: FirstJob,
-    /// How functions that finish at the same virtual instant are ordered.
+    /// How goroutine timing is modelled (ties, scheduler time, ops that stray).
     pub interleaving: Interleaving,
 }
 

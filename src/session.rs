@@ -249,8 +249,8 @@ impl Session {
         solver
     }
 
-    /// How this session's solvers order functions that finish at the same instant (see
-    /// [`Interleaving`]); applies to the solver now and to every fresh one a scenario makes.
+    /// How this session's solvers model goroutine timing (see [`Interleaving`]); applies to the
+    /// solver now and to every fresh one a scenario makes.
     pub fn set_interleaving(&mut self, interleaving: Interleaving) {
         self.interleaving = interleaving;
         self.solver.set_interleaving(interleaving);

@@ -217,63 +217,32 @@ func main() {
 		go runJob(s, "job1", e1, &wg, &m1)
 		wg.Wait()
 		s.Close()
-		desc := func(m map[digest.Digest]*final, own map[digest.Digest]*vtx) string {
-			inferred, regonly, foreign := 0, 0, 0
-			var inf []string
+		// tally counts a job's stream: vertices marked cached, never started, and not its own.
+		tally := func(m map[digest.Digest]*final, own map[digest.Digest]*vtx) (cached, regonly, foreign int, names []string) {
 			for d, f := range m {
 				if _, ok := own[d]; !ok {
 					foreign++
 				}
 				if f.cached {
-					inferred++
+					cached++
 					if v, ok := own[d]; ok {
-						inf = append(inf, v.name)
+						names = append(names, v.name)
 					} else {
-						inf = append(inf, "other:"+v1[d].name)
+						names = append(names, "other:"+v1[d].name)
 					}
 				}
 				if !f.started {
 					regonly++
 				}
 			}
-			sort.Strings(inf)
-			return fmt.Sprintf("n=%d cached=%d regonly=%d foreign=%d %v", len(m), inferred, regonly, foreign, inf)
+			sort.Strings(names)
+			return
 		}
-		key := "job0: " + desc(m0, v0) + " | job1: " + desc(m1, v1)
+		c0, r0, f0, n0 := tally(m0, v0)
+		c1, r1, f1, n1 := tally(m1, v1)
+		key := fmt.Sprintf("job0: n=%d cached=%d regonly=%d foreign=%d %v | job1: n=%d cached=%d regonly=%d foreign=%d %v",
+			len(m0), c0, r0, f0, n0, len(m1), c1, r1, f1, n1)
 		if *summary {
-			f0, f1 := 0, 0
-			for d := range m0 {
-				if _, ok := v0[d]; !ok {
-					f0++
-				}
-			}
-			for d := range m1 {
-				if _, ok := v1[d]; !ok {
-					f1++
-				}
-			}
-			own1, own0 := 0, 0
-			for d, f := range m0 {
-				if _, ok := v0[d]; ok && f.started && !f.cached {
-					own0++
-				}
-			}
-			for d, f := range m1 {
-				if _, ok := v1[d]; ok && f.started && !f.cached {
-					own1++
-				}
-			}
-			c0, c1 := 0, 0
-			for _, f := range m0 {
-				if f.cached {
-					c0++
-				}
-			}
-			for _, f := range m1 {
-				if f.cached {
-					c1++
-				}
-			}
 			switch {
 			case c0 == 0 && c1 == 0 && f0 == 0:
 				key = "job0 owns all"
