@@ -24,6 +24,32 @@ pub struct CacheMap {
     pub digest: String,
     /// One entry per input.
     pub deps: Vec<CacheMapDep>,
+    /// What the digest was computed from, for explaining it.
+    pub basis: CacheMapBasis,
+}
+
+/// What fed a cache map's digest: which rule, over which bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CacheMapBasis {
+    /// The rule: BuildKit's type string (`buildkit.exec.v0`, `buildkit.file.v0`, …) or the
+    /// stub contract's name (`oracle-plain`, `oracle-content`, `stand-in`).
+    pub rule: String,
+    /// `false` when the digest is not BuildKit's (a stub contract, or a source whose real key
+    /// needs a registry or a session): then `stand_in` says why.
+    pub exact: bool,
+    /// Why the digest is a stand-in ("" when exact).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub stand_in: String,
+    /// The platform that entered the digest (exec, docker-image), normalized.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// The op's fields that count, as they were hashed (names as in `ops.proto`).
+    pub counted: Vec<String>,
+    /// Fields cleared or rewritten before hashing, each with why.
+    pub cleared: Vec<String>,
+    /// The exact bytes hashed (UTF-8), when they are text.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub preimage: String,
 }
 
 /// One input's entry in a [`CacheMap`].
@@ -35,6 +61,9 @@ pub struct CacheMapDep {
     pub content: bool,
     /// Whether a `PreprocessFunc` runs on the input's result.
     pub preprocess: bool,
+    /// The paths the selector was made of (mount selectors, copy sources, owner files), in the
+    /// order they were hashed; the content key covers these (deduplicated).
+    pub paths: Vec<String>,
 }
 
 /// Which stub contract to follow.
@@ -135,6 +164,12 @@ impl StubOps {
             Variant::Plain => CacheMap {
                 digest: v.digest.to_string(),
                 deps: vec![CacheMapDep::default(); n],
+                basis: CacheMapBasis {
+                    rule: "oracle-plain".into(),
+                    stand_in: "the oracle's plain contract: the cache digest is the vertex digest"
+                        .into(),
+                    ..CacheMapBasis::default()
+                },
             },
             Variant::Content | Variant::Default => {
                 let mut body = v.op.clone();
@@ -147,6 +182,13 @@ impl StubOps {
                     ..CacheMapDep::default()
                 });
                 CacheMap {
+                    basis: CacheMapBasis {
+                        rule: "oracle-content".into(),
+                        stand_in:
+                            "the oracle's content contract: a hash of the op without its inputs"
+                                .into(),
+                        ..CacheMapBasis::default()
+                    },
                     digest: Digest::of(&bytes).to_string(),
                     deps: if hashed {
                         deps.collect()
