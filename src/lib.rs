@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod explain;
 pub mod graph;
 pub mod inspect;
 pub mod llb;

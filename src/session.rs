@@ -51,6 +51,9 @@ pub struct JobReport {
     pub rows: Vec<VertexRow>,
     /// Every interval the job's stream shows, with what it was: the timeline's bars.
     pub spans: Vec<Span>,
+    /// The anatomy of every vertex's cache key in this build ([`crate::explain`]), in the job's
+    /// graph order.
+    pub anatomy: Vec<crate::explain::VertexAnatomy>,
     /// What BuildKit's plain printer prints of the stream (as buildctl shows it, after its time
     /// reset): element `i` is the text printed after message `i`; the last is the final text.
     pub plain: Vec<String>,
@@ -375,7 +378,10 @@ impl Session {
         let closed = self.solver.job_closed(job);
         let messages = statuses(self.solver.events(), job, closed);
         let start = self.solver.job_started(job).unwrap_or(0);
+        let rows = rows(&self.solver, job);
+        let anatomy = crate::explain::explain_with_rows(&self.solver, job, &rows);
         let mut report = JobReport {
+            anatomy,
             plain: Vec::new(),
             spans: spans(&messages),
             name: self.solver.job_name(job).to_string(),
@@ -387,7 +393,7 @@ impl Session {
                 .map(|v| v.digest.to_string())
                 .collect(),
             messages,
-            rows: rows(&self.solver, job),
+            rows,
         };
         report.plain = crate::progress::plain::render_passes(&report.client_messages());
         report

@@ -8,6 +8,48 @@ use crate::llb::Digest;
 use super::stream::batches;
 use crate::solver::{EventKind, JobId, Reason, Solver, Time};
 
+/// What happened to a vertex in a build, in one vocabulary shared by the rows, `llbsim
+/// explain` and the page. Every word here means one thing: a vertex that was loaded never reads
+/// "never ran", a vertex that is CACHED without running was neither run nor loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Its op executed (a cache miss, or it ignores the cache).
+    Ran,
+    /// Its result was loaded from a cache record that matched its key.
+    Loaded,
+    /// Marked CACHED by the progress stream because a consumer started first; the solver never
+    /// ran or loaded it (BuildKit's `vertexStream`).
+    CachedWithoutRunning,
+    /// A root that only computed its cache key; nothing needed its result.
+    Resolved,
+    /// Its edge was merged into a vertex of another job with an equal cache key, which did the
+    /// work instead.
+    Merged,
+    /// Its op failed.
+    Failed,
+    /// It was in flight when the build was cancelled (or closed by the encore).
+    Canceled,
+    /// It never started: nothing asked for it.
+    NotStarted,
+}
+
+impl Outcome {
+    /// The outcome in a few words, as the page and the CLI print it.
+    pub fn words(self) -> &'static str {
+        match self {
+            Outcome::Ran => "ran",
+            Outcome::Loaded => "loaded from the cache",
+            Outcome::CachedWithoutRunning => "CACHED without running",
+            Outcome::Resolved => "computed its cache key only",
+            Outcome::Merged => "merged into an equal-key vertex",
+            Outcome::Failed => "failed",
+            Outcome::Canceled => "CANCELED",
+            Outcome::NotStarted => "not started",
+        }
+    }
+}
+
 /// One vertex of a job, after the solve.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct VertexRow {
@@ -22,6 +64,8 @@ pub struct VertexRow {
     pub action: &'static str,
     /// Sum of the vertex's intervals, in virtual nanoseconds.
     pub duration: Time,
+    /// What happened, in the one vocabulary ([`Outcome`]).
+    pub outcome: Outcome,
     /// Why, in plain words.
     pub why: String,
     /// The error, if any.
@@ -35,6 +79,7 @@ pub fn rows(solver: &Solver, job: JobId) -> Vec<VertexRow> {
     let start = solver.job_started(job).unwrap_or(0);
     let mut ran: BTreeMap<Digest, Reason> = BTreeMap::new();
     let mut loaded: BTreeMap<Digest, Reason> = BTreeMap::new();
+    let mut merged: BTreeMap<Digest, Digest> = BTreeMap::new();
     for e in solver.events() {
         if e.time < start || e.time > closed {
             continue;
@@ -43,8 +88,11 @@ pub fn rows(solver: &Solver, job: JobId) -> Vec<VertexRow> {
             EventKind::ExecStart { digest, why } => {
                 ran.insert(digest.clone(), why.clone());
             }
-            EventKind::Load { digest, why } => {
+            EventKind::Load { digest, why, .. } => {
                 loaded.insert(digest.clone(), why.clone());
+            }
+            EventKind::Merge { from, into } => {
+                merged.insert(from.clone(), into.clone());
             }
             _ => {}
         }
@@ -99,15 +147,27 @@ pub fn rows(solver: &Solver, job: JobId) -> Vec<VertexRow> {
                 };
                 ("loaded", format!("its result was needed and cache record {record}{from} matched its key"))
             } else if inferred {
-                ("skipped", "a vertex using it started first (it was a cache hit), so its own result was never needed".to_string())
+                ("skipped", "a vertex using it started first (it was a cache hit), so its own result was never needed: the progress stream marked it CACHED, the solver neither ran nor loaded it".to_string())
             } else if v.started.is_some() && v.inputs.is_empty() {
                 ("resolved", "a root computes its cache key on every build; nothing needed its result".to_string())
+            } else if let (None, Some(into)) = (v.started, merged.get(&d)) {
+                ("merged", format!("its cache key equalled that of {into}, another job's vertex, so the solver merged them and that vertex did the work"))
             } else if v.started.is_none() {
                 ("none", "never started: nothing asked for it (a failure or cancel came first, or a cache hit above it)".to_string())
             } else {
                 ("none", String::new())
             };
-            Some(VertexRow { digest: d, name: v.name.clone(), state, action, duration, why, error: v.error.clone() })
+            let outcome = match (state, action) {
+                ("error", _) => Outcome::Failed,
+                ("canceled", _) => Outcome::Canceled,
+                (_, "ran") => Outcome::Ran,
+                (_, "loaded") => Outcome::Loaded,
+                (_, "skipped") => Outcome::CachedWithoutRunning,
+                (_, "resolved") => Outcome::Resolved,
+                (_, "merged") => Outcome::Merged,
+                _ => Outcome::NotStarted,
+            };
+            Some(VertexRow { digest: d, name: v.name.clone(), state, action, duration, outcome, why, error: v.error.clone() })
         })
         .collect()
 }

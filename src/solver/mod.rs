@@ -26,6 +26,7 @@ use crate::llb::{pb, Digest};
 
 pub use cache::ManagerId;
 use cache::{Cache, CacheRecord, KeyId};
+pub use cache::{InputKey, KeyInfo};
 use ops::CacheMap;
 
 pub use ops::{StubOps, Variant, MS};
@@ -212,6 +213,17 @@ pub enum EventKind {
         digest: Digest,
         /// Why.
         why: Reason,
+        /// The key the record was found under.
+        key: KeyInfo,
+    },
+    /// An exec's result was saved in the cache under a key (its record is the result ID).
+    KeySaved {
+        /// Vertex.
+        digest: Digest,
+        /// The record (result ID).
+        record: String,
+        /// The key.
+        key: KeyInfo,
     },
     /// Two vertices with equal cache keys were merged; `from`'s requests now go to `into`.
     Merge {
@@ -558,6 +570,8 @@ pub(crate) struct JobData {
     pub outcome: Option<JobOutcome>,
     pub vertices: Vec<LoadVertex>,
     pub started: Option<Time>,
+    /// Where the job's part of the event log begins (the first event logged once it started).
+    pub first_event: usize,
     pub result: Option<ResId>,
 }
 
@@ -725,6 +739,7 @@ impl Solver {
             outcome: None,
             vertices,
             started: None,
+            first_event: 0,
             result: None,
         });
         self.at(start.max(self.now), Timed::Start(id));
@@ -869,6 +884,17 @@ impl Solver {
             Timed::Start(job) => mix64(0x7000 + u64::from(job.0)),
             Timed::Cancel(_) | Timed::Log(..) | Timed::Status(..) => return None,
         })
+    }
+
+    /// How many events are logged.
+    pub(crate) fn log_len(&self) -> usize {
+        self.log.len()
+    }
+
+    /// The events logged since the job started (what it and any job beside it caused).
+    pub fn job_events(&self, job: JobId) -> &[Event] {
+        let from = self.jobs.get(job.0 as usize).map_or(0, |j| j.first_event);
+        self.log.get(from..).unwrap_or_default()
     }
 
     pub(crate) fn emit(&mut self, kind: EventKind) {

@@ -437,6 +437,7 @@ impl Solver {
 
     fn start_job(&mut self, job: JobId) {
         self.jobs[job.0 as usize].started = Some(self.now);
+        self.jobs[job.0 as usize].first_event = self.log_len();
         if let Some(CancelAt::Time(t)) = self.jobs[job.0 as usize].options.cancel.clone() {
             self.at(t.max(self.now), Timed::Cancel(job));
         }
@@ -813,8 +814,15 @@ impl Solver {
                     return;
                 };
                 let now = self.now;
+                let digest = self.states[s.0 as usize].digest.clone();
                 for &k in &commit_keys {
                     self.cache.save(k, &res_id, now);
+                    let key = self.cache.describe(k);
+                    self.emit(EventKind::KeySaved {
+                        digest: digest.clone(),
+                        record: res_id.clone(),
+                        key,
+                    });
                 }
                 self.results.push(CachedResult {
                     id: res_id,
@@ -836,12 +844,14 @@ impl Solver {
                         let source = loaded
                             .materialized
                             .then(|| self.cache.manager_name(record.manager).to_string());
+                        let key = self.cache.describe(record.key);
                         self.emit(EventKind::Load {
                             digest,
                             why: Reason::CacheHit {
                                 record: record.id.clone(),
                                 source,
                             },
+                            key,
                         });
                         self.results.push(CachedResult {
                             id: loaded.result,

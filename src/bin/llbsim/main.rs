@@ -1,5 +1,7 @@
 //! `llbsim`: the command-line face of the library. Thin: parse flags, call the library, print.
 
+mod explain;
+
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -24,6 +26,8 @@ USAGE:
     llbsim oracle FILE --variant plain|content --phase PHASE [--progress plain|rawjson]
                  [--first-job 0|1] [--interleaving start|N] [--write-mutated OUT]
     llbsim replay RUN [--definition FILE] [--progress plain|rawjson|quiet]
+    llbsim explain FILE [solve's flags: --then warm|FILE2, --no-cache, --scenario NAME, …]
+                 [--vertex SELECTOR] [--format text|json]
 
 FILE may be a binary pb.Definition (llb.WriteTo, buildctl's input), its base64, a
 `buildctl debug dump-llb` JSON stream, SLSA provenance with llbDefinition, or
@@ -34,6 +38,7 @@ solve:
                         its name, or `auto` (the oracle's rule: the first non-source vertex at
                         half the graph's depth)
     --cancel-at DUR     cancel the build at this virtual time (e.g. 1.5s, 200ms)
+    --no-cache          ignore the cache (with --then: in the rebuild)
     --then warm|FILE2   afterwards, build again on the same solver (same definition, or FILE2)
     --import-cache      with --then: the second build starts from an empty local cache and
                         imports the first build's cache as a cache source (as if exported
@@ -62,6 +67,10 @@ oracle:
 replay RUN: re-print a recorded rawjson stream or --trace file (plain by default); with
     --definition FILE, list how its vertices join the definition's (by digest, else by name).
     RUN may also be a plain-text progress log (joined by name, best effort)
+explain: solve as `solve` would, then show for every vertex of the last build (or the one
+    --vertex picks: a digest, a prefix of its hex or a part of its name) how its cache key was
+    made: the cache map (BuildKit's rule and what fed it, or a stand-in), each input's key and
+    selector, the key, what the cache answered and why, and what the progress stream showed
 oracle PHASE: a_cold b_warm c_mutated d_fail d_retry d_fail_longsib e_cancel
     e_cancel_slowstop e_cancel_shared_job0 e_cancel_shared_job1 f_job0 f_job1
 ENTITLEMENT: network.host, security.insecure (as buildctl --allow).
@@ -97,6 +106,7 @@ struct Args {
     progress: Option<Progress>,
     trace: Option<String>,
     definition: Option<String>,
+    vertex: Option<String>,
 }
 
 /// `--progress`, as buildctl has it (auto and tty print like plain here).
@@ -166,6 +176,7 @@ fn parse() -> Result<Option<Args>, String> {
             Long("scenario") => a.scenario = Some(val(&mut parser)?),
             Long("trace") => a.trace = Some(val(&mut parser)?),
             Long("definition") => a.definition = Some(val(&mut parser)?),
+            Long("vertex") => a.vertex = Some(val(&mut parser)?),
             Long("progress") => {
                 let v = val(&mut parser)?;
                 a.progress = Some(match v.as_str() {
@@ -221,6 +232,7 @@ fn run() -> Result<(), String> {
         Some("solve") => cmd_solve(&a, &path)?,
         Some("oracle") => cmd_oracle(&a, &path)?,
         Some("replay") => cmd_replay(&a, &path)?,
+        Some("explain") => explain::cmd_explain(&a, &path)?,
         Some(other) => return Err(format!("unknown command {other:?}\n\n{USAGE}")),
         None => return Err(format!("no command given\n\n{USAGE}")),
     };
@@ -249,15 +261,21 @@ fn cmd_inspect(a: &Args, path: &str) -> Result<String, String> {
     })
 }
 
-fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
-    if let Some(name) = &a.scenario {
-        return cmd_scenario(a, path, name);
-    }
+/// A solve the CLI ran: the solver, every job, and the jobs of the last build.
+struct Solved {
+    solver: Solver,
+    jobs: Vec<JobId>,
+    last: Vec<JobId>,
+}
+
+/// Runs what `solve`'s flags ask for (without `--scenario`): the build of FILE (beside `--jobs
+/// FILE2`), then `--then warm|FILE2` on the same solver.
+fn run_solve(a: &Args, path: &str) -> Result<Solved, String> {
     let (_, graph) = read_definition(path, &a.opts)?;
     let mut stubs = StubOps::new(a.variant.unwrap_or_default());
     stubs.seed = a.seed;
     if let Some(sel) = &a.fail {
-        let d = select(&graph, sel)?;
+        let d = select(&graph, sel, "--fail")?;
         let msg = session::failure_message(&graph, a.variant.unwrap_or_default(), &d);
         stubs.fail.insert(d, msg);
     }
@@ -266,7 +284,8 @@ fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
     solver.set_interleaving(a.interleaving);
     let opts = JobOptions {
         cancel: a.cancel_at.map(CancelAt::Time),
-        no_cache: a.no_cache,
+        // With --then, --no-cache is the rebuild's: a first build on an empty cache has none.
+        no_cache: a.no_cache && a.then.is_none(),
         ..JobOptions::default()
     };
     let mut jobs: Vec<JobId> = vec![solver.submit(path, &graph, opts, 0)];
@@ -275,6 +294,7 @@ fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
         jobs.push(solver.submit(other, &g2, JobOptions::default(), 0));
     }
     solver.run();
+    let mut last = jobs.clone();
     if let Some(then) = &a.then {
         let g2 = if then == "warm" {
             graph.clone()
@@ -283,14 +303,27 @@ fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
         };
         let now = solver.now();
         solver.ops_mut().fail.clear();
-        let mut opts = JobOptions::default();
+        let mut opts = JobOptions {
+            no_cache: a.no_cache,
+            ..JobOptions::default()
+        };
         if a.import_cache {
             opts.cache_from.push(solver.snapshot_cache("registry"));
             solver.clear_cache();
         }
-        jobs.push(solver.submit(then, &g2, opts, now));
+        let j = solver.submit(then, &g2, opts, now);
+        jobs.push(j);
+        last = vec![j];
         solver.run();
     }
+    Ok(Solved { solver, jobs, last })
+}
+
+fn cmd_solve(a: &Args, path: &str) -> Result<String, String> {
+    if let Some(name) = &a.scenario {
+        return cmd_scenario(a, path, name);
+    }
+    let Solved { solver, jobs, .. } = run_solve(a, path)?;
     if a.progress.is_some() || a.trace.is_some() {
         let streams: Vec<JobStream> = jobs.iter().map(|&j| job_stream(&solver, j)).collect();
         if let Some(out) = progress_output(a, &streams)? {
@@ -547,8 +580,8 @@ fn cmd_oracle(a: &Args, path: &str) -> Result<String, String> {
     json(&oracle::normalize(&run, phase, variant))
 }
 
-/// A vertex by digest, digest prefix, name fragment, or `auto`.
-fn select(graph: &Graph, sel: &str) -> Result<Digest, String> {
+/// A vertex by digest, digest prefix, name fragment, or `auto`; `flag` names the option in errors.
+fn select(graph: &Graph, sel: &str, flag: &str) -> Result<Digest, String> {
     if sel == "auto" {
         return oracle::fail_vertex(graph)
             .map(|v| graph.vertex(v).digest.clone())
@@ -566,7 +599,7 @@ fn select(graph: &Graph, sel: &str) -> Result<Digest, String> {
         .collect();
     match matches.as_slice() {
         [v] => Ok(v.digest.clone()),
-        [] => Err(format!("--fail {sel:?} matches no vertex")),
+        [] => Err(format!("{flag} {sel:?} matches no vertex")),
         many => {
             let list: Vec<String> = many
                 .iter()
@@ -574,7 +607,7 @@ fn select(graph: &Graph, sel: &str) -> Result<Digest, String> {
                 .map(|v| format!("  {} {}", v.digest.short(), v.name))
                 .collect();
             Err(format!(
-                "--fail {sel:?} matches {} vertices; be more specific:\n{}",
+                "{flag} {sel:?} matches {} vertices; be more specific:\n{}",
                 many.len(),
                 list.join("\n")
             ))
