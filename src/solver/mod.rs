@@ -12,6 +12,7 @@
 //! and the solver's decisions (cache map computed, cache queried, loaded, executed) with reasons.
 
 pub mod cache;
+pub mod cachemap;
 mod edge;
 mod export;
 mod index;

@@ -4,7 +4,8 @@
 //! Three variants:
 //! * [`Variant::Plain`] and [`Variant::Content`] are, exactly, the two stub contracts the oracle
 //!   traces were recorded with (`../shared/oracle/README.md` §3.2);
-//! * [`Variant::Default`] makes a believable build: sources take longer than file ops, execs vary
+//! * [`Variant::Default`] makes a believable build: cache maps are BuildKit's own where they can
+//!   be computed offline ([`super::cachemap`]), sources take longer than file ops, execs vary
 //!   deterministically with the digest and a seed, execs print a line or two.
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use crate::graph::OpKind;
 use crate::llb::{encode_op, pb, Digest};
 
+use super::cachemap::dedupe_paths;
 use super::Time;
 
 /// One millisecond on the virtual clock (which counts nanoseconds).
@@ -171,7 +173,8 @@ impl StubOps {
                     ..CacheMapBasis::default()
                 },
             },
-            Variant::Content | Variant::Default => {
+            Variant::Default => super::cachemap::cache_map(v.op),
+            Variant::Content => {
                 let mut body = v.op.clone();
                 body.inputs.clear();
                 let mut bytes = b"oracle-cachemap:".to_vec();
@@ -264,9 +267,26 @@ impl StubOps {
         }
     }
 
-    /// The content digest of a result (`ComputeDigestFunc`).
-    pub fn content_digest(&self, result_id: &str) -> String {
-        Digest::of(format!("oracle-content:{result_id}").as_bytes()).to_string()
+    /// The content digest of a result (`ComputeDigestFunc`) for cache-map entry `dep`.
+    ///
+    /// The oracle's contracts hash the result ID alone. The default model stands in for
+    /// BuildKit's content checksum over the dep's selected paths: the same result and the same
+    /// (deduplicated) paths give the same checksum.
+    pub fn content_digest(&self, result_id: &str, dep: Option<&CacheMapDep>) -> String {
+        match self.variant {
+            Variant::Plain | Variant::Content => {
+                Digest::of(format!("oracle-content:{result_id}").as_bytes()).to_string()
+            }
+            Variant::Default => {
+                let paths = dep.map(|d| dedupe_paths(&d.paths)).unwrap_or_default();
+                let mut text = format!("llbsim-content:{result_id}");
+                for p in &paths {
+                    text.push('\0');
+                    text.push_str(p);
+                }
+                Digest::of(text.as_bytes()).to_string()
+            }
+        }
     }
 
     /// Number of outputs an exec of `op` produces.

@@ -868,20 +868,16 @@ impl Solver {
                 }
             }
             TaskKind::Slow { dep, result } => {
-                let has_fn = self.edges[e.0 as usize]
+                let cm_dep = self.edges[e.0 as usize]
                     .st
                     .cache_map
-                    .and_then(|cm| {
-                        self.cache_maps[cm.0 as usize]
-                            .deps
-                            .get(dep)
-                            .map(|d| d.content)
-                    })
-                    .unwrap_or(false);
+                    .and_then(|cm| self.cache_maps[cm.0 as usize].deps.get(dep));
+                let has_fn = cm_dep.is_some_and(|d| d.content);
                 let value = if has_fn {
                     let memo = self.states[s.0 as usize].slow_res.get(&dep).cloned();
                     let d = memo.unwrap_or_else(|| {
-                        self.ops.content_digest(&self.results[result.0 as usize].id)
+                        self.ops
+                            .content_digest(&self.results[result.0 as usize].id, cm_dep)
                     });
                     self.states[s.0 as usize].slow_res.insert(dep, d.clone());
                     d
