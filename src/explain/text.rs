@@ -38,7 +38,7 @@ pub fn render(vertices: &[VertexAnatomy]) -> String {
         if let Some(p) = &cm.basis.platform {
             let _ = write!(head, " {p}");
         }
-        if cm.stand_in {
+        if cm.stand_in && cm.basis.rule != "stand-in" {
             head.push_str("  (stand-in)");
         }
         if !cm.computed {
