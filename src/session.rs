@@ -52,7 +52,7 @@ pub struct JobReport {
     /// Every interval the job's stream shows, with what it was: the timeline's bars.
     pub spans: Vec<Span>,
     /// The anatomy of every vertex's cache key in this build ([`crate::explain`]), in the job's
-    /// graph order.
+    /// graph order; empty when the session leaves it to [`Session::explain`].
     pub anatomy: Vec<crate::explain::VertexAnatomy>,
     /// What BuildKit's plain printer prints of the stream (as buildctl shows it, after its time
     /// reset): element `i` is the text printed after message `i`; the last is the final text.
@@ -228,6 +228,11 @@ pub struct Session {
     seed: u64,
     interleaving: Interleaving,
     changes: u32,
+    /// Whether run reports carry every vertex's key anatomy (else [`Session::explain`] gives it
+    /// on demand: the page's big graphs would carry megabytes nobody reads).
+    report_anatomy: bool,
+    /// The jobs of the last run, in report order.
+    last_jobs: Vec<JobId>,
 }
 
 impl Session {
@@ -241,7 +246,36 @@ impl Session {
             seed,
             interleaving: Interleaving::StartOrder,
             changes: 0,
+            report_anatomy: true,
+            last_jobs: Vec::new(),
         }
+    }
+
+    /// Whether run reports carry the key anatomy of every vertex (the default), or leave it to
+    /// [`Session::explain`].
+    pub fn set_report_anatomy(&mut self, on: bool) {
+        self.report_anatomy = on;
+    }
+
+    /// The key anatomy of job `job` (its index in the last run's report) of the last run: every
+    /// vertex, or the one with `digest`.
+    pub fn explain(
+        &self,
+        job: usize,
+        digest: Option<&Digest>,
+    ) -> Result<Vec<crate::explain::VertexAnatomy>, SessionError> {
+        let &id = self
+            .last_jobs
+            .get(job)
+            .ok_or_else(|| SessionError(format!("the last run has no job {job}")))?;
+        let mut all = crate::explain::explain(&self.solver, id);
+        if let Some(d) = digest {
+            all.retain(|v| &v.digest == d);
+            if all.is_empty() {
+                return Err(SessionError(format!("job {job} has no vertex {d}")));
+            }
+        }
+        Ok(all)
     }
 
     fn fresh_solver(variant: Variant, seed: u64, interleaving: Interleaving) -> Solver {
@@ -344,6 +378,7 @@ impl Session {
         );
         self.solver.run();
         self.solver.ops_mut().fail.clear();
+        self.last_jobs = vec![job];
         Ok(RunReport {
             label: label.to_string(),
             jobs: vec![self.report(job, &graph)],
@@ -382,6 +417,7 @@ impl Session {
         );
         self.solver.run();
         self.solver.ops_mut().long.clear();
+        self.last_jobs = vec![j0, j1];
         Ok(RunReport {
             label: label.to_string(),
             jobs: vec![self.report(j0, &first), self.report(j1, &second)],
@@ -394,7 +430,11 @@ impl Session {
         let messages = statuses(self.solver.events(), job, closed);
         let start = self.solver.job_started(job).unwrap_or(0);
         let rows = rows(&self.solver, job);
-        let anatomy = crate::explain::explain_with_rows(&self.solver, job, &rows);
+        let anatomy = if self.report_anatomy {
+            crate::explain::explain_with_rows(&self.solver, job, &rows)
+        } else {
+            Vec::new()
+        };
         let mut report = JobReport {
             anatomy,
             plain: Vec::new(),

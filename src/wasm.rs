@@ -226,8 +226,10 @@ impl Session {
             Some(v) => crate::solver::Variant::parse(v)
                 .ok_or_else(|| js_sys::Error::new(&format!("unknown variant {v:?}")))?,
         };
-        let inner =
+        let mut inner =
             crate::session::open(&bytes, variant, opts.seed).map_err(|e| error_to_js(&e))?;
+        // Reports stay lean; the page asks `explain` for the vertex it shows.
+        inner.set_report_anatomy(false);
         Ok(Session {
             inner,
             subscribers: Vec::new(),
@@ -296,6 +298,19 @@ impl Session {
         let label = o.label.unwrap_or_else(|| "build".into());
         let run = self.inner.build(&label, &opts).map_err(session_error)?;
         self.deliver(&run)
+    }
+
+    /// The anatomy of a vertex's cache key in job `job` (its index in the last report) of the
+    /// last run: `{digest, name, kind, cache_map, keys, query, outcome, outcome_words, why,
+    /// simulated}` (see `llbsim explain --format json`); every vertex's when `digest` is
+    /// undefined. Throws when there is no such job or vertex.
+    pub fn explain(&self, job: usize, digest: Option<String>) -> Result<JsValue, JsValue> {
+        let d = digest.map(crate::Digest::from_raw);
+        let all = self.inner.explain(job, d.as_ref()).map_err(session_error)?;
+        match d {
+            Some(_) => to_js(&all.first()),
+            None => to_js(&all),
+        }
     }
 
     /// Drops every cached result.

@@ -331,3 +331,22 @@ fn outcomes_and_actions_agree() {
     let (s, _) = cold(&g);
     assert!(!rows(&s, llbsim::solver::JobId(0)).is_empty());
 }
+
+/// A session can leave the anatomy out of its reports (the page does) and give one vertex's on
+/// demand: the same entry the full report would have carried.
+#[test]
+fn session_explains_on_demand() {
+    let bytes = common::corpus_bytes("df-hack-shfmt");
+    let mut full = session::open(&bytes, Variant::Default, 0).expect("opens");
+    let mut lean = session::open(&bytes, Variant::Default, 0).expect("opens");
+    lean.set_report_anatomy(false);
+    let a = full.scenario(Scenario::Warm).expect("warm");
+    let b = lean.scenario(Scenario::Warm).expect("warm");
+    assert!(b.jobs[0].anatomy.is_empty());
+    for v in &a.jobs[0].anatomy {
+        let one = lean.explain(0, Some(&v.digest)).expect("explains");
+        assert_eq!(one.as_slice(), std::slice::from_ref(v));
+    }
+    assert!(lean.explain(1, None).is_err());
+    assert!(lean.explain(0, Some(&llbsim::Digest::of(b"none"))).is_err());
+}

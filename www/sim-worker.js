@@ -10,6 +10,8 @@
 //   cancelNow { atMs }            the current run again on a fresh session, its last build
 //                                  cancelled atMs after it started: { report, graph }
 //   clearCache                    drops the session's cache: {}
+//   explain   { job, digest }     the key anatomy of a vertex of job `job` (report index) of the
+//                                  last run: { anatomy }
 // Messages out: { id, ok: true, ...result } | { id, ok: false, error: { message, kind, location } }
 //               { id, progress: { phase } } while working
 //
@@ -81,6 +83,9 @@ const ops = {
     const report = session.build(options);
     if (recipe) recipe.push(options);
     return { report, graph: session.graph() };
+  },
+  async explain({ job, digest }) {
+    return { anatomy: session.explain(job, digest) };
   },
   async clearCache() {
     session.clearCache();
