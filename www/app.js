@@ -389,6 +389,10 @@ function renderCaption() {
   if (k === job.messages.length) {
     const o = job.outcome || {};
     now += o.error ? ` The build ended with an error: ${o.error}.` : " The build finished.";
+    // What happened to the vertices, in the report's words (the scenario's blurb is only the plan).
+    const tally = new Map();
+    for (const a of job.anatomy || job.rows) tally.set(a.outcome, (tally.get(a.outcome) || 0) + 1);
+    if (tally.size) now += ` In the end (vertices per outcome): ${[...tally].map(([o, n]) => `${outcomeWords(o)} ${n}`).join(", ")}.`;
     const p = state.playback;
     const canceled = job.digests.filter((d) => p.state(d) === "canceled");
     if (canceled.length) {
