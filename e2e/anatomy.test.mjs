@@ -75,9 +75,13 @@ async function atEnd(page, job) {
   await page.waitForFunction((n) => document.getElementById("pb-event").textContent === `event ${n} of ${n}`, job.messages.length);
 }
 
-/** Clicks the vertex's graph node and waits until the panel shows its anatomy. */
+/**
+ * Selects the vertex's graph node (by keyboard: a long chain's nodes lie outside the graph's
+ * view, where a click cannot reach them) and waits until the panel shows its anatomy.
+ */
 async function selectVertex(page, digest) {
-  await page.click(`#graph g.node[data-digest="${digest}"]`);
+  await page.focus(`#graph g.node[data-digest="${digest}"]`);
+  await page.keyboard.press("Enter");
   await page.waitForFunction((d) => document.querySelector("#graph g.node.selected")?.dataset.digest === d && document.querySelector("#detail .anatomy") !== null, digest);
 }
 
