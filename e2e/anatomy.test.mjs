@@ -104,7 +104,7 @@ function readPanel(page) {
       reason: q(".ana-reason")?.dataset.reason ?? null,
       reasonText: t(".ana-reason"),
       reasonLink: q(".ana-reason .ana-vertex") ? { digest: q(".ana-reason .ana-vertex").dataset.digest, text: t(".ana-reason .ana-vertex") } : null,
-      anaWhy: t(".ana-why"),
+      anaOutcome: t(".ana-outcome"),
       rule: t(".ana-rule"),
       inputs: [...box.querySelectorAll(".ana-inputs > li")].map((li) => ({ digest: li.dataset.digest, content: li.querySelector(".ana-content") !== null })),
       keys: [...box.querySelectorAll(".ana-key")].map((k) => k.dataset.key),
@@ -124,7 +124,7 @@ function assertPanelIs(panel, entry, row) {
   assert.equal(panel.outcomeWords, entry.outcome_words, `${entry.name}: the words are the report's`);
   if (row) assert.equal(row.outcome, entry.outcome, `${entry.name}: the row and the anatomy agree`);
   assert.equal(panel.why, entry.why);
-  assert.equal(panel.anaWhy, entry.why);
+  assert.equal(panel.anaOutcome, entry.outcome_words);
   assert.equal(panel.result, entry.query.result);
   assert.equal(panel.reason, entry.query.reason ?? null);
   assert.equal(panel.rule, entry.cache_map.basis.rule);

@@ -490,7 +490,7 @@ function renderDetail() {
         ? [
             ["in the end", el("span", { cls: "outcome-words", attrs: { "data-outcome": outcome } }, [
               el("strong", { text: outcomeWords(outcome, entry) }),
-              ...(row ? [` (${row.state}, ${formatSeconds(row.duration)} `, simulatedTag(SIMULATED.durations), ")"] : []),
+              ...(row && row.duration > 0 ? [` (${row.state}, ${formatSeconds(row.duration)} `, simulatedTag(SIMULATED.durations), ")"] : row ? [` (${row.state})`] : []),
             ])],
             ["why", el("span", { cls: "outcome-why", text: entry ? entry.why : row.why })],
             ...(row && row.error ? [["error", el("code", { text: row.error })]] : []),

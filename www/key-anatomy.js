@@ -204,7 +204,15 @@ function cacheMapBox(cm) {
 function keyBox(entry, nameOf) {
   const keys = entry.keys || [];
   if (!keys.length) {
-    return stage("ana-key-box", "key", [el("p", { cls: "subtle", text: entry.cache_map.computed ? "no key of its own was needed in this build" : "no key: its cache map was never computed" })]);
+    const q = entry.query || {};
+    const text = !entry.cache_map.computed
+      ? "none: its cache map was never computed"
+      : q.reason === "merged"
+        ? "none of its own: its edge was merged into the other job's vertex first"
+        : q.result === "miss"
+          ? "not recorded: a key is reported when a result is saved or loaded under it, and this one never was (the step did not finish)"
+          : "none of its own was needed in this build";
+    return stage("ana-key-box", "key", [el("p", { cls: "subtle", text })]);
   }
   const parts = keys.map((k) => {
     const div = el("div", { cls: "ana-key", attrs: { "data-key": k.id } }, [el("p", { cls: "ana-line" }, [el("code", { cls: "ana-key-id", text: shortDigest(k.id), attrs: { title: k.id } })])]);
@@ -216,7 +224,7 @@ function keyBox(entry, nameOf) {
         for (const a of alts) {
           const li = el("li", {}, [`← input ${i} ${a.content ? "content key" : "key"} `, el("code", { text: shortDigest(a.id), attrs: { title: a.id } })]);
           const n = nameOf(a.vertex);
-          if (n) li.append(el("span", { cls: "subtle", text: ` (${n})` }));
+          if (n) li.append(" ", el("span", { cls: "subtle ana-name", text: n, attrs: { title: n } }));
           if (a.selector) li.append(" under selector ", digestCode(a.selector));
           links.append(li);
         }
@@ -259,7 +267,6 @@ function queryBox(q, nameOf, select) {
 
 function outcomeBox(entry) {
   return stage("ana-outcome-box", "outcome", [
-    el("p", { cls: "ana-line" }, [el("strong", { cls: "ana-outcome", text: entry.outcome_words, attrs: { "data-outcome": entry.outcome } })]),
-    el("p", { cls: "ana-why", text: entry.why }),
+    el("p", { cls: "ana-line" }, [el("strong", { cls: "ana-outcome", text: entry.outcome_words, attrs: { "data-outcome": entry.outcome, title: entry.why } })]),
   ]);
 }
