@@ -253,6 +253,46 @@ describe("the cache key's anatomy in the vertex panel", () => {
     await page.close();
   });
 
+  test("hostile names reach the anatomy as text; a local source shows its stand-in badge and why", async () => {
+    const PAYLOAD = "<img src=x onerror=window.__pwned=1><script>window.__pwned=2</script>";
+    const platform = { Architecture: "amd64", OS: "linux" };
+    const d1 = `sha256:${"1".repeat(64)}`;
+    const d2 = `sha256:${"2".repeat(64)}`;
+    const d3 = `sha256:${"3".repeat(64)}`;
+    const records = [
+      { Op: { Op: { source: { identifier: "docker-image://docker.io/library/alpine:latest" } }, platform, constraints: {} }, Digest: d1, OpMetadata: { description: { "llb.customname": PAYLOAD } } },
+      { Op: { Op: { source: { identifier: `local://${PAYLOAD}` } }, platform, constraints: {} }, Digest: d2, OpMetadata: {} },
+      {
+        Op: { inputs: [{ digest: d1 }, { digest: d2 }], Op: { exec: { meta: { args: ["/bin/sh", "-c", PAYLOAD], cwd: "/" }, mounts: [{ dest: "/" }, { input: 1, dest: "/ctx", readonly: true }] } }, platform, constraints: {} },
+        Digest: d3,
+        OpMetadata: {},
+      },
+      { Op: { inputs: [{ digest: d3 }], Op: {} }, OpMetadata: {} },
+    ];
+    const text = records.map((r) => JSON.stringify(r)).join("\n");
+    const job = new Session(text, { variant: "default", seed: 0 }).scenario("cold").jobs[0];
+    const { page, problems } = await openAtEnd("", null);
+    await page.fill("#paste", text);
+    await page.click("#load");
+    await page.waitForFunction((d) => document.querySelector(`#graph g.node[data-digest="${d}"]`) !== null, d3);
+    await page.click("#pb-end");
+    await atEnd(page, job);
+    const exec = job.anatomy.find((a) => a.kind === "exec");
+    await selectVertex(page, exec.digest);
+    assertPanelIs(await readPanel(page), exec, job.rows.find((r) => r.digest === exec.digest));
+    assert.ok((await page.textContent("#detail .anatomy")).includes(PAYLOAD), "the payload is shown as text");
+    const local = job.anatomy.find((a) => a.cache_map.stand_in);
+    assert.ok(local, "a source with a stand-in key");
+    await selectVertex(page, local.digest);
+    const panel = await readPanel(page);
+    assertPanelIs(panel, local, job.rows.find((r) => r.digest === local.digest));
+    assert.ok(panel.standIn);
+    assert.equal(await page.locator("#detail img, #detail script").count(), 0);
+    assert.equal(await page.evaluate(() => typeof window.__pwned), "undefined");
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
   test("a cancelled build: a canceled vertex shows CANCELED and why", async () => {
     const job = (await session(DEMO)).scenario("cancel").jobs[0];
     const { page, problems } = await openAtEnd("?scenario=cancel&t=end", job);
