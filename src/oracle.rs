@@ -69,6 +69,19 @@ pub struct Mutation {
 /// (each op's inputs are rewritten to their new digests first). `None` when an op of `def` did
 /// not decode or `digest` is not a source op of it.
 pub fn mutate_source(def: &Definition, digest: &Digest, attr: (&str, &str)) -> Option<Mutation> {
+    change_source(def, digest, |src| {
+        src.attrs.insert(attr.0.to_string(), attr.1.to_string());
+    })
+}
+
+/// Changes the source op with `digest` by `change` and re-digests every op in definition order,
+/// as [`mutate_source`] does.
+pub fn change_source(
+    def: &Definition,
+    digest: &Digest,
+    change: impl FnOnce(&mut pb::SourceOp),
+) -> Option<Mutation> {
+    let mut change = Some(change);
     let mut digest_map: BTreeMap<Digest, Digest> = BTreeMap::new();
     let mut ops = Vec::with_capacity(def.ops.len());
     let mut found = false;
@@ -83,7 +96,9 @@ pub fn mutate_source(def: &Definition, digest: &Digest, attr: (&str, &str)) -> O
             let Some(pb::OpKind::Source(src)) = &mut op.op else {
                 return None;
             };
-            src.attrs.insert(attr.0.to_string(), attr.1.to_string());
+            if let Some(f) = change.take() {
+                f(src);
+            }
             found = true;
         }
         let bytes = encode_op(&op);

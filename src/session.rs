@@ -279,19 +279,34 @@ impl Session {
         failure_message(&self.graph, self.variant, d)
     }
 
-    /// The graph with `source` given new content (an attribute with a counter, so each change
-    /// is new, re-digested with the oracle's mutation rule). With `keep`, the changed definition
-    /// becomes the session's: later builds build it.
+    /// The graph with `source` given new content, re-digested with the oracle's mutation rule.
+    /// With the oracle's stub variants, the source gets an attribute with a counter (each change
+    /// is new; their cache maps hash the whole op). With BuildKit's cache maps, a docker image
+    /// pinned by digest keys on its pin alone, so new content is a new pin (as a rebuilt base
+    /// image re-pinned in the Dockerfile); any other source gets the attribute (its stand-in key
+    /// hashes the op). With `keep`, the changed definition becomes the session's: later builds
+    /// build it.
     fn changed(&mut self, source: &Digest, keep: bool) -> Result<Graph, SessionError> {
         self.changes += 1;
         let value = self.changes.to_string();
-        let m = oracle::mutate_source(&self.definition, source, ("llbsim.changed", &value))
-            .ok_or_else(|| {
-                SessionError(format!(
-                    "{} is not a source of this definition",
-                    source.short()
-                ))
-            })?;
+        let repin = self.variant == Variant::Default;
+        let m = oracle::change_source(&self.definition, source, |src| {
+            match src.identifier.split_once("@sha256:") {
+                Some((name, pin)) if repin && src.identifier.starts_with("docker-image://") => {
+                    let new = Digest::of(format!("{pin}:llbsim.changed={value}").as_bytes());
+                    src.identifier = format!("{name}@{new}");
+                }
+                _ => {
+                    src.attrs.insert("llbsim.changed".into(), value.clone());
+                }
+            }
+        })
+        .ok_or_else(|| {
+            SessionError(format!(
+                "{} is not a source of this definition",
+                source.short()
+            ))
+        })?;
         let graph = crate::load::load(
             &m.definition,
             crate::Format::Protobuf,

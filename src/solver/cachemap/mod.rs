@@ -14,8 +14,6 @@ pub mod pbjson;
 pub mod platform;
 mod source;
 
-use sha2::{Digest as _, Sha256};
-
 use self::gojson::{Obj, J};
 use super::ops::{CacheMap, CacheMapBasis, CacheMapDep};
 use crate::llb::pb;
@@ -31,14 +29,9 @@ pub(crate) struct Built {
     preimage: Vec<u8>,
 }
 
+/// `sha256:<hex>` of `b` (`digest.FromBytes`).
 fn sha256_hex(b: &[u8]) -> String {
-    let h = Sha256::digest(b);
-    let mut s = String::with_capacity(71);
-    s.push_str("sha256:");
-    for byte in h.iter() {
-        s.push_str(&format!("{byte:02x}"));
-    }
-    s
+    crate::llb::Digest::of(b).to_string()
 }
 
 /// `op.CacheMap(ctx, nil, 0)` for `op` as loaded (the platform is normalized here, as
