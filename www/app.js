@@ -9,6 +9,7 @@ import { GraphView } from "./graph-view.js";
 import { LayoutClient } from "./layout-client.js";
 import { graphFromSession } from "./llb-graph.js";
 import { Playback, criticalPath, formatSeconds, jobEnd, messagesUpTo, plainText, vertexLogs } from "./playback-state.js";
+import { SIMULATED, outcomeWords, renderAnatomy, simulatedTag, streamNotes } from "./key-anatomy.js";
 import { clearError, el, renderSummary, shortDigest, showError } from "./render.js";
 import { Timeline } from "./timeline.js";
 
@@ -388,6 +389,10 @@ function renderCaption() {
   if (k === job.messages.length) {
     const o = job.outcome || {};
     now += o.error ? ` The build ended with an error: ${o.error}.` : " The build finished.";
+    // What happened to the vertices, in the report's words (the scenario's blurb is only the plan).
+    const tally = new Map();
+    for (const a of job.anatomy || job.rows) tally.set(a.outcome, (tally.get(a.outcome) || 0) + 1);
+    if (tally.size) now += ` In the end (vertices per outcome): ${[...tally].map(([o, n]) => `${outcomeWords(o)} ${n}`).join(", ")}.`;
     const p = state.playback;
     const canceled = job.digests.filter((d) => p.state(d) === "canceled");
     if (canceled.length) {
@@ -461,6 +466,9 @@ function renderDetail() {
   const v = state.graph.vertices[i];
   const p = state.playback;
   const row = job.rows.find((r) => r.digest === d);
+  const entry = (job.anatomy || []).find((a) => a.digest === d);
+  // One vocabulary: the report's outcome (the anatomy's, else the row's).
+  const outcome = entry ? entry.outcome : row?.outcome;
   const st = p.state(d);
   const dl = (pairs) => el("dl", { cls: "facts" }, pairs.flatMap(([k, val]) => [el("dt", { text: k }), el("dd", {}, [val])]));
   const parts = [
@@ -478,25 +486,34 @@ function renderDetail() {
         });
         return j ? [", ", a] : [a];
       })) : el("span", { cls: "subtle", text: "none (a root)" })],
-      ...(row
+      ...(row || entry
         ? [
-            ["in the end", el("span", { text: `${row.state}, ${row.action} (${formatSeconds(row.duration)})` })],
-            ["why", el("span", { text: row.why })],
-            ...(row.error ? [["error", el("code", { text: row.error })]] : []),
+            ["in the end", el("span", { cls: "outcome-words", attrs: { "data-outcome": outcome } }, [
+              el("strong", { text: outcomeWords(outcome, entry) }),
+              ...(row && row.duration > 0 ? [` (${row.state}, ${formatSeconds(row.duration)} `, simulatedTag(SIMULATED.durations), ")"] : row ? [` (${row.state})`] : []),
+            ])],
+            ["why", el("span", { cls: "outcome-why", text: entry ? entry.why : row.why })],
+            ...(row && row.error ? [["error", el("code", { text: row.error })]] : []),
           ]
         : []),
     ]),
   ];
-  if (p.inferred(d)) parts.push(el("p", { cls: "explain", text: "CACHED retroactively: a vertex that consumes this one started before this one reported anything, so the client's progress stream (vertexStream) marked it CACHED. The solver never ran or loaded it." }));
-  if (p.encore(d)) parts.push(el("p", { cls: "explain", text: `Closed by the encore: this vertex was still open when the job's stream closed, so BuildKit reported it completed with error “${p.record(d)?.error || "context canceled"}”.` }));
-  if (st === "canceled" && !p.encore(d)) parts.push(el("p", { cls: "explain", text: "CANCELED by the solver: the build was cancelled while this step was in flight, and the solver reported it completed with its error." }));
-  if (st === "error") parts.push(el("p", { cls: "explain", text: "This step failed; the build stops, steps in flight are cancelled and its descendants never start." }));
+  // How the stream showed it (CACHED retroactively, the encore, CANCELED, failed), in words
+  // that agree with the outcome.
+  for (const text of streamNotes(outcome, entry, { state: st, inferred: p.inferred(d), encore: p.encore(d), error: p.record(d)?.error })) {
+    parts.push(el("p", { cls: "explain", text }));
+  }
+  if (entry) {
+    // Drawn once per entry, so that its open <details> stay open while the playback moves.
+    if (state.anatomy?.entry !== entry) state.anatomy = { entry, node: renderAnatomy(entry, { nameOf: nameInReport, select: selectDigest }) };
+    parts.push(state.anatomy.node);
+  }
   const spans = (job.spans || []).filter((s) => s.digest === d);
   if (spans.length) {
-    parts.push(el("h3", { text: "intervals" }), el("ul", { cls: "spans" }, spans.map((s) => el("li", { text: `${s.kind}: ${formatSeconds(s.start - state.origin)} → ${s.end === null ? "open" : formatSeconds(s.end - state.origin)}${s.error ? ` (${s.error})` : ""}${s.encore ? " [encore]" : ""}` }))));
+    parts.push(el("h3", {}, ["intervals ", simulatedTag(SIMULATED.durations)]), el("ul", { cls: "spans" }, spans.map((s) => el("li", { text: `${s.kind}: ${formatSeconds(s.start - state.origin)} → ${s.end === null ? "open" : formatSeconds(s.end - state.origin)}${s.error ? ` (${s.error})` : ""}${s.encore ? " [encore]" : ""}` }))));
   }
   const logs = vertexLogs(job, d, state.k);
-  parts.push(el("h3", { text: "logs" }), logs.length ? el("pre", { cls: "vertex-logs", text: logs.map((l) => l.text).join("") }) : el("p", { cls: "subtle", text: "no logs so far" }));
+  parts.push(el("h3", {}, ["logs ", simulatedTag(SIMULATED.logs)]), logs.length ? el("pre", { cls: "vertex-logs", text: logs.map((l) => l.text).join("") }) : el("p", { cls: "subtle", text: "no logs so far" }));
   const actions = el("p", { cls: "actions" });
   if (v.kind === "source") {
     const b = el("button", { text: "Change this source", attrs: { type: "button", id: "change-source" } });
@@ -509,6 +526,25 @@ function renderDetail() {
   }
   parts.push(actions);
   box.replaceChildren(...parts);
+}
+
+/** A vertex's name in any job of the report (inputs, merged-into vertices of another job). */
+function nameInReport(digest) {
+  for (const job of state.report?.jobs || []) {
+    const a = (job.anatomy || []).find((x) => x.digest === digest);
+    if (a) return a.name;
+    const r = job.rows.find((x) => x.digest === digest);
+    if (r) return r.name;
+  }
+  return undefined;
+}
+
+/** Selects a vertex by digest: in the job on show, else in the first job of the report that has it. */
+function selectDigest(digest) {
+  const i = state.job ? state.job.digests.indexOf(digest) : -1;
+  if (i >= 0) return select(i);
+  const j = state.report.jobs.findIndex((job) => job.digests.includes(digest));
+  if (j >= 0) showJob(j, { t: state.t - state.origin, vertex: state.report.jobs[j].digests.indexOf(digest) });
 }
 
 // --- wiring -------------------------------------------------------------------------------------
