@@ -47,9 +47,21 @@ after(async () => {
   }
 });
 
-/** A fresh Session on a corpus file, as the page's worker makes it. */
-async function session(name) {
-  return new Session(new Uint8Array(await readFile(corpus(name))), { variant: "default", seed: 0 });
+/**
+ * `s` whose reports carry every job's anatomy: a Session in wasm leaves it out of reports (the
+ * page asks `explain` for the vertex it shows), so it is filled in here from `explain`.
+ */
+function explained(s) {
+  const fill = (report) => {
+    report.jobs.forEach((j, i) => (j.anatomy = s.explain(i)));
+    return report;
+  };
+  return { scenario: (name) => fill(s.scenario(name)), build: (options) => fill(s.build(options)) };
+}
+
+/** A fresh Session on a corpus file, as the page's worker makes it (see `explained`). */
+async function session(name, variant = "default") {
+  return explained(new Session(new Uint8Array(await readFile(corpus(name))), { variant, seed: 0 }));
 }
 
 /** Opens the page with `query`, waits until it is ready and the job on show has played to its end. */
@@ -232,7 +244,7 @@ describe("the cache key's anatomy in the vertex panel", () => {
     const page0 = await session(DEMO);
     const defaultReport = page0.scenario("concurrent");
     assert.ok(defaultReport.jobs.every((j) => j.anatomy.every((a) => a.outcome !== "merged")), "the page's variant merges nothing (if it does now, test it on the page itself)");
-    const report = new Session(new Uint8Array(await readFile(corpus(DEMO))), { variant: "content", seed: 0 }).scenario("concurrent");
+    const report = (await session(DEMO, "content")).scenario("concurrent");
     const entry = report.jobs[1].anatomy.find((a) => a.outcome === "merged");
     assert.ok(entry, "the content variant's second job has a merged vertex");
     const into = report.jobs[0].anatomy.find((a) => a.digest === entry.query.because_of);
@@ -284,7 +296,7 @@ describe("the cache key's anatomy in the vertex panel", () => {
       { Op: { inputs: [{ digest: d3 }], Op: {} }, OpMetadata: {} },
     ];
     const text = records.map((r) => JSON.stringify(r)).join("\n");
-    const job = new Session(text, { variant: "default", seed: 0 }).scenario("cold").jobs[0];
+    const job = explained(new Session(text, { variant: "default", seed: 0 })).scenario("cold").jobs[0];
     const { page, problems } = await openAtEnd("", null);
     await page.fill("#paste", text);
     await page.click("#load");

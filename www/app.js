@@ -35,6 +35,8 @@ const state = {
   graph: null,
   report: null,
   jobIndex: 0,
+  /** Key anatomies fetched for the report on show (see anatomyOf). */
+  anatomies: { report: null, byKey: new Map() },
   job: null,
   playback: null,
   origin: 0,
@@ -391,7 +393,7 @@ function renderCaption() {
     now += o.error ? ` The build ended with an error: ${o.error}.` : " The build finished.";
     // What happened to the vertices, in the report's words (the scenario's blurb is only the plan).
     const tally = new Map();
-    for (const a of job.anatomy || job.rows) tally.set(a.outcome, (tally.get(a.outcome) || 0) + 1);
+    for (const r of job.rows) tally.set(r.outcome, (tally.get(r.outcome) || 0) + 1);
     if (tally.size) now += ` In the end (vertices per outcome): ${[...tally].map(([o, n]) => `${outcomeWords(o)} ${n}`).join(", ")}.`;
     const p = state.playback;
     const canceled = job.digests.filter((d) => p.state(d) === "canceled");
@@ -466,7 +468,7 @@ function renderDetail() {
   const v = state.graph.vertices[i];
   const p = state.playback;
   const row = job.rows.find((r) => r.digest === d);
-  const entry = (job.anatomy || []).find((a) => a.digest === d);
+  const entry = anatomyOf(d);
   // One vocabulary: the report's outcome (the anatomy's, else the row's).
   const outcome = entry ? entry.outcome : row?.outcome;
   const st = p.state(d);
@@ -507,6 +509,8 @@ function renderDetail() {
     // Drawn once per entry, so that its open <details> stay open while the playback moves.
     if (state.anatomy?.entry !== entry) state.anatomy = { entry, node: renderAnatomy(entry, { nameOf: nameInReport, select: selectDigest }) };
     parts.push(state.anatomy.node);
+  } else {
+    parts.push(el("p", { cls: "subtle anatomy-pending", text: "Asking the core how its cache key was made…" }));
   }
   const spans = (job.spans || []).filter((s) => s.digest === d);
   if (spans.length) {
@@ -526,6 +530,35 @@ function renderDetail() {
   }
   parts.push(actions);
   box.replaceChildren(...parts);
+}
+
+/**
+ * The key anatomy of vertex `d` of the job on show. The core's reports leave it out (a
+ * 10,000-vertex report would carry megabytes of it), so it is asked for when a vertex is shown:
+ * undefined until it arrives, then the panel is drawn again. Answers for an older report are
+ * dropped (the worker answers in order, so a newer report is accepted before them).
+ */
+function anatomyOf(d) {
+  const inReport = (state.job.anatomy || []).find((a) => a.digest === d);
+  if (inReport) return inReport;
+  if (state.anatomies.report !== state.report) state.anatomies = { report: state.report, byKey: new Map() };
+  const cache = state.anatomies.byKey;
+  const key = `${state.jobIndex} ${d}`;
+  if (cache.has(key)) return cache.get(key) ?? undefined;
+  cache.set(key, null);
+  const report = state.report;
+  sim
+    .call("explain", { job: state.jobIndex, digest: d })
+    .then(({ anatomy }) => {
+      if (state.report !== report) return;
+      cache.set(key, anatomy);
+      if (state.job && state.job.digests[state.selected] === d) renderDetail();
+    })
+    .catch((err) => {
+      if (state.report === report) cache.delete(key);
+      showError("Could not explain this vertex's key", err, true);
+    });
+  return undefined;
 }
 
 /** A vertex's name in any job of the report (inputs, merged-into vertices of another job). */
