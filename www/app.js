@@ -8,10 +8,11 @@ import { DEMO_BASE64, DEMO_DESCRIPTION, DEMO_FILE } from "./demo.js";
 import { GraphView } from "./graph-view.js";
 import { LayoutClient } from "./layout-client.js";
 import { graphFromSession } from "./llb-graph.js";
-import { Playback, criticalPath, formatSeconds, jobEnd, messagesUpTo, plainText, vertexLogs } from "./playback-state.js";
-import { SIMULATED, outcomeWords, renderAnatomy, simulatedTag, streamNotes } from "./key-anatomy.js";
-import { clearError, el, renderSummary, shortDigest, showError } from "./render.js";
+import { Playback, criticalPath, formatSeconds, jobEnd, messagesUpTo, plainText } from "./playback-state.js";
+import { outcomeWords } from "./key-anatomy.js";
+import { clearError, el, renderSummary, showError } from "./render.js";
 import { Timeline } from "./timeline.js";
+import { STATE_WORDS, VertexPanel } from "./vertex-panel.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -35,8 +36,6 @@ const state = {
   graph: null,
   report: null,
   jobIndex: 0,
-  /** Key anatomies fetched for the report on show (see anatomyOf). */
-  anatomies: { report: null, byKey: new Map() },
   job: null,
   playback: null,
   origin: 0,
@@ -53,6 +52,13 @@ const state = {
 const sim = new SimClientLazy();
 const layoutClient = new LayoutClient();
 const graphView = new GraphView($("graph"), { onSelect: (i) => select(i) });
+const vertexPanel = new VertexPanel($("detail"), {
+  explain: (job, digest) => sim.call("explain", { job, digest }),
+  select: (i) => select(i),
+  selectDigest: (d) => selectDigest(d),
+  runBuild: (op, args, caption) => runBuild(op, args, caption),
+  onError: (title, err) => showError(title, err, true),
+});
 const timeline = new Timeline($("timeline"), {
   onSelect: (d) => {
     const i = state.job ? state.job.digests.indexOf(d) : -1;
@@ -358,7 +364,6 @@ function render(k, t) {
   if (atEnd && state.playing) pause();
 }
 
-const STATE_WORDS = { pending: "not started", computing: "cache key", running: "running", done: "done", cached: "CACHED", error: "failed", canceled: "CANCELED" };
 
 function renderCounts() {
   const c = state.playback.counts();
@@ -460,116 +465,8 @@ function select(i, scroll = true) {
 }
 
 function renderDetail() {
-  const box = $("detail");
-  const i = state.selected;
-  if (!state.job || i < 0) return;
-  const job = state.job;
-  const d = job.digests[i];
-  const v = state.graph.vertices[i];
-  const p = state.playback;
-  const row = job.rows.find((r) => r.digest === d);
-  const entry = anatomyOf(d);
-  // One vocabulary: the report's outcome (the anatomy's, else the row's).
-  const outcome = entry ? entry.outcome : row?.outcome;
-  const st = p.state(d);
-  const dl = (pairs) => el("dl", { cls: "facts" }, pairs.flatMap(([k, val]) => [el("dt", { text: k }), el("dd", {}, [val])]));
-  const parts = [
-    el("p", { cls: "detail-name", text: v.name === "" ? "(no name)" : v.name }),
-    dl([
-      ["op", el("span", { cls: `chip kind kind-${/^[a-z]+$/.test(v.kind) ? v.kind : "other"}`, text: v.kind })],
-      ["digest", el("code", { cls: "digest", text: d })],
-      ["now", el("span", { cls: "state-chip", text: `${STATE_WORDS[st]}${p.seen(d) ? "" : " (not in the stream yet)"}`, attrs: { "data-state": st } })],
-      ["inputs", v.inputs.length ? el("span", {}, v.inputs.flatMap((inp, j) => {
-        const idx = state.graph.vertices.findIndex((x) => x.digest === inp.digest);
-        const a = el("a", { cls: "input-ref", text: `${shortDigest(job.digests[idx] ?? inp.digest)}${inp.index ? ` out ${inp.index}` : ""}${inp.mount && inp.mount !== "/" ? ` → ${inp.mount}` : ""}`, attrs: { href: "#", title: state.graph.vertices[idx]?.name ?? "" } });
-        a.addEventListener("click", (e) => {
-          e.preventDefault();
-          if (idx >= 0) select(idx);
-        });
-        return j ? [", ", a] : [a];
-      })) : el("span", { cls: "subtle", text: "none (a root)" })],
-      ...(row || entry
-        ? [
-            ["in the end", el("span", { cls: "outcome-words", attrs: { "data-outcome": outcome } }, [
-              el("strong", { text: outcomeWords(outcome, entry) }),
-              ...(row && row.duration > 0 ? [` (${row.state}, ${formatSeconds(row.duration)} `, simulatedTag(SIMULATED.durations), ")"] : row ? [` (${row.state})`] : []),
-            ])],
-            ["why", el("span", { cls: "outcome-why", text: entry ? entry.why : row.why })],
-            ...(row && row.error ? [["error", el("code", { text: row.error })]] : []),
-          ]
-        : []),
-    ]),
-  ];
-  // How the stream showed it (CACHED retroactively, the encore, CANCELED, failed), in words
-  // that agree with the outcome.
-  for (const text of streamNotes(outcome, entry, { state: st, inferred: p.inferred(d), encore: p.encore(d), error: p.record(d)?.error })) {
-    parts.push(el("p", { cls: "explain", text }));
-  }
-  if (entry) {
-    // Drawn once per entry, so that its open <details> stay open while the playback moves.
-    if (state.anatomy?.entry !== entry) state.anatomy = { entry, node: renderAnatomy(entry, { nameOf: nameInReport, select: selectDigest }) };
-    parts.push(state.anatomy.node);
-  } else {
-    parts.push(el("p", { cls: "subtle anatomy-pending", text: "Asking the core how its cache key was made…" }));
-  }
-  const spans = (job.spans || []).filter((s) => s.digest === d);
-  if (spans.length) {
-    parts.push(el("h3", {}, ["intervals ", simulatedTag(SIMULATED.durations)]), el("ul", { cls: "spans" }, spans.map((s) => el("li", { text: `${s.kind}: ${formatSeconds(s.start - state.origin)} → ${s.end === null ? "open" : formatSeconds(s.end - state.origin)}${s.error ? ` (${s.error})` : ""}${s.encore ? " [encore]" : ""}` }))));
-  }
-  const logs = vertexLogs(job, d, state.k);
-  parts.push(el("h3", {}, ["logs ", simulatedTag(SIMULATED.logs)]), logs.length ? el("pre", { cls: "vertex-logs", text: logs.map((l) => l.text).join("") }) : el("p", { cls: "subtle", text: "no logs so far" }));
-  const actions = el("p", { cls: "actions" });
-  if (v.kind === "source") {
-    const b = el("button", { text: "Change this source", attrs: { type: "button", id: "change-source" } });
-    b.addEventListener("click", () => runBuild("build", { options: { label: "a source changed", changeSource: v.digest } }, "This source got new content; the build runs on the same cache, so only what depends on it runs again."));
-    actions.append(b);
-  } else {
-    const b = el("button", { text: "Fail this step", attrs: { type: "button", id: "fail-step" } });
-    b.addEventListener("click", () => runBuild("build", { options: { label: "this step fails", fail: v.digest, noCache: true } }, "This step's process exits with code 1 (built without cache so that it runs): steps in flight are cancelled, its descendants never start."));
-    actions.append(b);
-  }
-  parts.push(actions);
-  box.replaceChildren(...parts);
-}
-
-/**
- * The key anatomy of vertex `d` of the job on show. The core's reports leave it out (a
- * 10,000-vertex report would carry megabytes of it), so it is asked for when a vertex is shown:
- * undefined until it arrives, then the panel is drawn again. Answers for an older report are
- * dropped (the worker answers in order, so a newer report is accepted before them).
- */
-function anatomyOf(d) {
-  const inReport = (state.job.anatomy || []).find((a) => a.digest === d);
-  if (inReport) return inReport;
-  if (state.anatomies.report !== state.report) state.anatomies = { report: state.report, byKey: new Map() };
-  const cache = state.anatomies.byKey;
-  const key = `${state.jobIndex} ${d}`;
-  if (cache.has(key)) return cache.get(key) ?? undefined;
-  cache.set(key, null);
-  const report = state.report;
-  sim
-    .call("explain", { job: state.jobIndex, digest: d })
-    .then(({ anatomy }) => {
-      if (state.report !== report) return;
-      cache.set(key, anatomy);
-      if (state.job && state.job.digests[state.selected] === d) renderDetail();
-    })
-    .catch((err) => {
-      if (state.report === report) cache.delete(key);
-      showError("Could not explain this vertex's key", err, true);
-    });
-  return undefined;
-}
-
-/** A vertex's name in any job of the report (inputs, merged-into vertices of another job). */
-function nameInReport(digest) {
-  for (const job of state.report?.jobs || []) {
-    const a = (job.anatomy || []).find((x) => x.digest === digest);
-    if (a) return a.name;
-    const r = job.rows.find((x) => x.digest === digest);
-    if (r) return r.name;
-  }
-  return undefined;
+  if (!state.job || state.selected < 0) return;
+  vertexPanel.render(state);
 }
 
 /** Selects a vertex by digest: in the job on show, else in the first job of the report that has it. */
