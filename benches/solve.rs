@@ -143,7 +143,10 @@ mod benches {
     pub fn cold_default(cr: &mut Criterion, cases: &[Case]) {
         let mut g = cr.benchmark_group("cold-default");
         let generated = ["fanin-1k", "fanin-10k", "chain-1k", "lattice-1k"];
-        for c in cases.iter().filter(|c| generated.contains(&c.name.as_str())) {
+        for c in cases
+            .iter()
+            .filter(|c| generated.contains(&c.name.as_str()))
+        {
             configure(&mut g, c);
             g.bench_with_input(BenchmarkId::from_parameter(&c.name), c, |b, c| {
                 b.iter_batched(
