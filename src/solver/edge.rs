@@ -9,7 +9,8 @@ mod inputs;
 
 use super::cache::{best_record, KeyId, KeyWithSelector, ManagerId};
 use super::*;
-use inputs::{DepKeys, DepView};
+pub(crate) use inputs::InputTally;
+use inputs::{DepKeys, DepView, WalkContext};
 
 impl Solver {
     fn e(&self, e: EdgeId) -> &EdgeData {
@@ -124,8 +125,8 @@ impl Solver {
         if let Some(&dep) = self.e(e).dep_requests.get(&u) {
             return self.process_dep_req(e, dep, u);
         }
-        let found = self.e(e).deps.iter().position(|d| d.slow_req == Some(u));
-        if let Some(i) = found {
+        let found = self.e(e).inputs.slow_reqs.get(&u).copied();
+        if let Some(i) = found.filter(|&i| self.e(e).deps[i].slow_req == Some(u)) {
             if completed {
                 self.process_dep_slow_cache_req(e, i);
                 return true;
@@ -137,8 +138,9 @@ impl Solver {
     fn recalc_current_state(&mut self, e: EdgeId) {
         // New keys: present in every dep's key map, not yet in ours.
         let mut new_keys: BTreeMap<String, KeyId> = BTreeMap::new();
+        let none = self.some_dep_has_no_matches(e);
         let edge = self.e(e);
-        for (i, dep) in edge.deps.iter().enumerate() {
+        for (i, dep) in edge.deps.iter().enumerate().take_while(|_| !none) {
             if i == 0 {
                 for (id, &k) in &dep.key_map {
                     if !edge.key_map.contains(id) {
@@ -295,6 +297,8 @@ impl Solver {
                 self.em(e).err = Some(err.clone());
             }
         }
+        // What the walks read of this dep's request changed.
+        self.dep_mut(e, dep);
         let Value::Edge(target) = status.value else {
             return false;
         };
@@ -307,7 +311,7 @@ impl Solver {
                 let mut keys = Vec::with_capacity(new_keys.len());
                 Self::push_with_selector(&mut keys, &new_keys, self.selector(e, dep));
                 self.probe_cache(e, dep, &keys);
-                self.em(e).deps[dep].st.keys = state.keys.clone();
+                self.dep_mut(e, dep).st.keys = state.keys.clone();
                 // BuildKit checks "do all deps have keys now" here, per update; keys only grow,
                 // so checking once after all of this dispatch's updates gives the same answer.
                 self.keys_check_pending = true;
@@ -318,7 +322,7 @@ impl Solver {
             self.em(e).keys_did_change = true;
         }
         let recheck = state.state != self.e(e).deps[dep].st.state;
-        self.em(e).deps[dep].st = state;
+        self.dep_mut(e, dep).st = state;
         if recheck && self.e(e).st.cache_map.is_some() {
             self.check_dep_match_possible(e, dep);
             changed = true;
@@ -332,7 +336,7 @@ impl Solver {
         };
         let status = self.pipes[u.0 as usize].recv.clone();
         if let Some(err) = status.err {
-            self.em(e).deps[i].slow_req = None;
+            self.dep_mut(e, i).slow_req = None;
             if !status.canceled && self.e(e).err.is_none() {
                 self.em(e).err = Some(err);
             }
@@ -344,13 +348,13 @@ impl Solver {
         if let Value::Digest(dgst) = status.value {
             if self.slow_fn(e, i) && !dgst.is_empty() {
                 let k = self.cache.new_key(&dgst, &Digest::default(), -1);
-                self.em(e).deps[i].slow_key = Some(k);
+                self.dep_mut(e, i).slow_key = Some(k);
                 let slow = KeyWithSelector {
                     key: k,
                     selector: String::new(),
                 };
                 let found = self.probe_cache(e, i, std::slice::from_ref(&slow));
-                self.em(e).deps[i].slow_found = found;
+                self.dep_mut(e, i).slow_found = found;
                 if let Some(cm) = self.cm(e).map(|c| c.digest.clone()) {
                     // The result's keys and, last, the content key just made.
                     let keys = self.dep_keys(e, i, DepKeys::Result);
@@ -360,7 +364,7 @@ impl Solver {
                 }
             }
         }
-        self.em(e).deps[i].slow_complete = true;
+        self.dep_mut(e, i).slow_complete = true;
         self.em(e).keys_did_change = true;
         self.check_dep_match_possible(e, i);
     }
@@ -386,7 +390,7 @@ impl Solver {
             self.cache.key_mut(k).vtx = vtx.clone();
             let id = self.cache.key(k).id.clone();
             if !self.e(e).deps[i].key_map.contains_key(&id) {
-                self.em(e).deps[i].key_map.insert(id, k);
+                self.dep_mut(e, i).key_map.insert(id, k);
                 found = true;
             }
         }
@@ -539,11 +543,40 @@ impl Solver {
             && a.keys.len() == b.keys.len()
     }
 
+    /// `edge.createInputRequests`. BuildKit walks every dep; a dep that did not change since the
+    /// last walk, under the same [`WalkContext`], would get the request it already has (or none)
+    /// and no content-key request, so only the changed deps are walked then (in dep order).
     fn create_input_requests(&mut self, e: EdgeId, desired: Status, force: bool) -> bool {
         self.ensure_deps_initialized(e);
         let mut added = false;
         let view = self.dep_view(e);
-        for i in 0..self.e(e).deps.len() {
+        let edge = self.e(e);
+        let context = WalkContext {
+            desired: desired.clone(),
+            force,
+            no_cache_match_possible: edge.no_cache_match_possible,
+            all_deps_completed_cache_fast: edge.all_deps_completed_cache_fast,
+            all_deps_completed_cache_slow: edge.all_deps_completed_cache_slow,
+            no_keys: edge.st.keys.is_empty(),
+            no_records: edge.cache_records.is_empty(),
+            cache_map: edge.st.cache_map,
+            view: view.clone(),
+        };
+        let same = edge.inputs.walked_with.as_ref() == Some(&context);
+        let edge = self.em(e);
+        let mut todo = std::mem::take(&mut edge.inputs.req_dirty);
+        for &i in &todo {
+            edge.deps[i].req_dirty = false;
+        }
+        if same {
+            todo.sort_unstable();
+            #[cfg(debug_assertions)]
+            self.check_unwalked_deps(e, &todo, &desired, force, &view);
+        } else {
+            todo = (0..edge.deps.len()).collect();
+        }
+        self.em(e).inputs.walked_with = Some(context);
+        for i in todo {
             let want = self.desired_state_dep(e, i, &desired, force, &view);
             if self.e(e).deps[i].st.state < want {
                 added = self.create_outgoing_request(e, i, want) || added;
@@ -551,6 +584,33 @@ impl Solver {
             added = self.compute_cache_key_from_dep(e, i) || added;
         }
         added
+    }
+
+    /// Debug builds: the deps a request walk skips would indeed get nothing new.
+    #[cfg(debug_assertions)]
+    fn check_unwalked_deps(
+        &self,
+        e: EdgeId,
+        walked: &[usize],
+        desired: &Status,
+        force: bool,
+        view: &DepView,
+    ) {
+        for i in (0..self.e(e).deps.len()).filter(|i| walked.binary_search(i).is_err()) {
+            let want = self.desired_state_dep(e, i, desired, force, view);
+            let d = &self.e(e).deps[i];
+            let has_request = d.req.is_some_and(|r| {
+                let pipe = &self.pipes[r.0 as usize];
+                !pipe.recv.completed && pipe.request.as_ref().map(|q| &q.desired) == Some(&want)
+            });
+            assert!(d.st.state >= want || has_request, "dep {i} skipped");
+            let content = d.st.state == Status::Complete
+                && d.slow_req.is_none()
+                && self.e(e).st.cache_map.is_some()
+                && (self.pre_fn(e, i) || self.slow_fn(e, i))
+                && d.st.result.is_some();
+            assert!(!content, "dep {i} skipped with a content key to compute");
+        }
     }
 
     fn ensure_deps_initialized(&mut self, e: EdgeId) {
@@ -562,6 +622,7 @@ impl Solver {
         edge.deps_init = true;
         edge.dep_requests.clear();
         edge.deps = vec![Dep::default(); n];
+        edge.inputs = InputTally::default();
     }
 
     fn desired_state_dep(
@@ -650,7 +711,7 @@ impl Solver {
             }
         };
         self.em(e).dep_requests.insert(p, i);
-        self.em(e).deps[i].req = Some(p);
+        self.dep_mut(e, i).req = Some(p);
         true
     }
 
@@ -669,7 +730,8 @@ impl Solver {
             return false;
         };
         let p = self.new_func(e, TaskKind::Slow { dep: i, result });
-        self.em(e).deps[i].slow_req = Some(p);
+        self.dep_mut(e, i).slow_req = Some(p);
+        self.em(e).inputs.slow_reqs.insert(p, i);
         true
     }
 

@@ -360,6 +360,12 @@ pub(crate) struct Dep {
     pub slow_complete: bool,
     pub slow_found: bool,
     pub slow_key: Option<KeyId>,
+    /// What this dep last added to its edge's [`edge::InputTally`] (a set of bits).
+    pub counted: u16,
+    /// Changed since the tally last counted it.
+    pub count_dirty: bool,
+    /// Changed since the edge last walked it for input requests.
+    pub req_dirty: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -390,6 +396,8 @@ pub(crate) struct EdgeData {
     pub owner: Option<EdgeId>,
     pub keys_did_change: bool,
     pub failed_once: bool,
+    /// Facts over all deps, kept up to date per changed dep.
+    pub inputs: edge::InputTally,
 }
 
 #[derive(Clone, Debug)]
@@ -1165,6 +1173,7 @@ impl Solver {
             owner: None,
             keys_did_change: false,
             failed_once: false,
+            inputs: edge::InputTally::default(),
         });
         EdgeId((self.edges.len() - 1) as u32)
     }
