@@ -8,6 +8,7 @@
 mod inputs;
 
 use super::cache::{best_record, KeyId, KeyWithSelector, ManagerId};
+use super::outbox::OutSnapshot;
 use super::*;
 pub(crate) use inputs::InputTally;
 use inputs::{DepKeys, DepView, WalkContext};
@@ -63,7 +64,7 @@ impl Solver {
         e: EdgeId,
         incoming: &[PipeId],
         updates: &[PipeId],
-        all: &[PipeId],
+        all: &OutSnapshot,
     ) {
         self.process_updates(e, updates);
         let (desired, done) = self.respond_to_incoming(e, incoming, all);
@@ -443,7 +444,7 @@ impl Solver {
         &mut self,
         e: EdgeId,
         incoming: &[PipeId],
-        all: &[PipeId],
+        all: &OutSnapshot,
     ) -> (Status, bool) {
         let mut all_can_complete = true;
         let mut desired = self.e(e).st.state.clone();
@@ -476,7 +477,7 @@ impl Solver {
             all_can_complete = false;
         }
         if all_can_complete && self.e(e).has_active_outgoing {
-            for &p in all {
+            for p in self.outgoing_at(e, all) {
                 self.cancel_pipe(p);
             }
             let mut leave_open: Option<PipeId> = incoming

@@ -16,6 +16,7 @@ mod edge;
 mod export;
 mod index;
 pub mod ops;
+mod outbox;
 mod scheduler;
 pub use export::{ExportMode, ExportedKey};
 
@@ -438,6 +439,8 @@ pub(crate) struct PipeData {
     pub received: u64,
     pub task: Option<TaskId>,
     pub build_job: Option<JobId>,
+    /// When the pipe joined its `from` edge's outgoing list (orders the list).
+    pub out_seq: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -609,7 +612,9 @@ pub struct Solver {
     pub(crate) results: Vec<CachedResult>,
     pub(crate) cache_maps: Vec<CacheMap>,
     pub(crate) incoming: BTreeMap<EdgeId, Vec<PipeId>>,
-    pub(crate) outgoing: BTreeMap<EdgeId, Vec<PipeId>>,
+    pub(crate) outgoing: BTreeMap<EdgeId, outbox::Outbox>,
+    /// The last [`PipeData::out_seq`] given.
+    pub(crate) out_seq: u64,
     pub(crate) actives: HashMap<Digest, StateId>,
     pub(crate) index: index::EdgeIndex,
     pub(crate) cache: Cache,
@@ -644,6 +649,7 @@ impl Solver {
             cache_maps: Vec::new(),
             incoming: BTreeMap::new(),
             outgoing: BTreeMap::new(),
+            out_seq: 0,
             actives: HashMap::new(),
             index: index::EdgeIndex::default(),
             cache: Cache::new(seed),
