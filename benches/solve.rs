@@ -1,9 +1,11 @@
 //! Load and solve benchmarks (criterion): the corpus's synthetic graphs and generated chains,
-//! fan-ins and lattices of about 1,000 and 10,000 vertices, with the oracle's `plain` stubs and
-//! seed 0.
+//! fan-ins and lattices of about 1,000 and 10,000 vertices, with the oracle's `plain` stubs (and
+//! the default stubs where said) and seed 0.
 //!
 //! * `load/<graph>`: `llbsim::load_bytes` on the binary definition;
 //! * `cold/<graph>`: one job on a fresh solver (submit + run);
+//! * `cold-default/<graph>`: the same with the default stubs (`Variant::Default`), for the
+//!   generated fan-ins, chain and lattice of about 1,000 vertices and the fan-in of 10,000;
 //! * `warm/<graph>`: a second job on a solver that has just built the graph (only the second
 //!   job is measured).
 //!
@@ -73,7 +75,11 @@ mod benches {
     }
 
     fn solver() -> Solver {
-        Solver::new(StubOps::new(Variant::Plain), 0)
+        solver_with(Variant::Plain)
+    }
+
+    fn solver_with(variant: Variant) -> Solver {
+        Solver::new(StubOps::new(variant), 0)
     }
 
     /// Builds `g` once on `s` and checks it succeeded.
@@ -131,6 +137,31 @@ mod benches {
         g.finish();
     }
 
+    /// The generated graphs solved cold with the default (believable) stubs, whose cache maps
+    /// give an exec's inputs content-based keys and selectors: next to `cold/<graph>`, the cost
+    /// of the slow-cache path (a wide merge's inputs each get a content key).
+    pub fn cold_default(cr: &mut Criterion, cases: &[Case]) {
+        let mut g = cr.benchmark_group("cold-default");
+        let generated = ["fanin-1k", "fanin-10k", "chain-1k", "lattice-1k"];
+        for c in cases
+            .iter()
+            .filter(|c| generated.contains(&c.name.as_str()))
+        {
+            configure(&mut g, c);
+            g.bench_with_input(BenchmarkId::from_parameter(&c.name), c, |b, c| {
+                b.iter_batched(
+                    || solver_with(Variant::Default),
+                    |mut s| {
+                        build(&mut s, &c.graph);
+                        s
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+        }
+        g.finish();
+    }
+
     pub fn warm(cr: &mut Criterion, cases: &[Case]) {
         let mut g = cr.benchmark_group("warm");
         for c in cases {
@@ -160,6 +191,7 @@ fn main() {
     let mut c = criterion::Criterion::default().configure_from_args();
     benches::load(&mut c, &cases);
     benches::cold(&mut c, &cases);
+    benches::cold_default(&mut c, &cases);
     benches::warm(&mut c, &cases);
     c.final_summary();
 }

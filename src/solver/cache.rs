@@ -6,6 +6,18 @@
 //! its dependencies' IDs, intersected over the inputs, and when nothing matches it gets a fresh ID.
 //! BuildKit's fresh IDs are random; here they come from a seeded generator, so runs repeat.
 //! Where BuildKit iterates a Go map (random order), this code iterates sorted collections.
+//!
+//! How a selector enters a key. An op's cache map gives, per input, a selector: a digest of the
+//! part of the input the op reads (a mount's or copy's source paths), "" for the whole input.
+//! A key's `deps[i]` lists input `i`'s alternatives as [`KeyWithSelector`]s: each of the input's
+//! own keys (the keys its edge reported, or the keys its result was saved under) is used under
+//! the *consumer's* selector for that input, since the same input key read at another path is
+//! another dependency. The selector then becomes part of the [`Link`] from the input key to the
+//! consumer's key, so a query or a save under one selector never meets one under another. The
+//! content-based key of an input (`ComputeDigestFunc` over its result, made with no vertex and
+//! output -1) is the exception: it is used with no selector, because its digest already covers
+//! the selected paths. The edge assembles these alternatives in one place,
+//! `Solver::dep_keys` (`src/solver/edge/inputs.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 

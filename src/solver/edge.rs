@@ -5,15 +5,13 @@
 //! States only go up: initial → cache-fast (definition keys known) → cache-slow (content keys
 //! known) → complete (result there).
 
-use super::cache::{best_record, KeyId, KeyWithSelector, ManagerId};
-use super::*;
+mod inputs;
 
-/// See [`Solver::dep_view`].
-struct DepView {
-    all_have_matching: bool,
-    phase1_slow: bool,
-    phase1_fast: bool,
-}
+use super::cache::{best_record, KeyId, KeyWithSelector, ManagerId};
+use super::outbox::OutSnapshot;
+use super::*;
+pub(crate) use inputs::InputTally;
+use inputs::{DepKeys, DepView, WalkContext};
 
 impl Solver {
     fn e(&self, e: EdgeId) -> &EdgeData {
@@ -48,39 +46,6 @@ impl Solver {
             .map(|c| &self.cache_maps[c.0 as usize])
     }
 
-    fn selector(&self, e: EdgeId, dep: usize) -> String {
-        self.cm(e)
-            .and_then(|c| c.deps.get(dep))
-            .map(|d| d.selector.clone())
-            .unwrap_or_default()
-    }
-
-    fn slow_fn(&self, e: EdgeId, dep: usize) -> bool {
-        self.cm(e)
-            .and_then(|c| c.deps.get(dep))
-            .is_some_and(|d| d.content)
-    }
-
-    fn pre_fn(&self, e: EdgeId, dep: usize) -> bool {
-        self.cm(e)
-            .and_then(|c| c.deps.get(dep))
-            .is_some_and(|d| d.preprocess)
-    }
-
-    fn result_keys(&self, r: Option<ResId>) -> Vec<KeyId> {
-        r.map(|r| self.results[r.0 as usize].keys.clone())
-            .unwrap_or_default()
-    }
-
-    fn with_selector(keys: &[KeyId], selector: &str) -> Vec<KeyWithSelector> {
-        keys.iter()
-            .map(|&k| KeyWithSelector {
-                key: k,
-                selector: selector.to_string(),
-            })
-            .collect()
-    }
-
     fn is_complete(&self, e: EdgeId) -> bool {
         self.e(e).err.is_some() || self.e(e).st.result.is_some()
     }
@@ -99,7 +64,7 @@ impl Solver {
         e: EdgeId,
         incoming: &[PipeId],
         updates: &[PipeId],
-        all: &[PipeId],
+        all: &OutSnapshot,
     ) {
         self.process_updates(e, updates);
         let (desired, done) = self.respond_to_incoming(e, incoming, all);
@@ -161,8 +126,8 @@ impl Solver {
         if let Some(&dep) = self.e(e).dep_requests.get(&u) {
             return self.process_dep_req(e, dep, u);
         }
-        let found = self.e(e).deps.iter().position(|d| d.slow_req == Some(u));
-        if let Some(i) = found {
+        let found = self.e(e).inputs.slow_reqs.get(&u).copied();
+        if let Some(i) = found.filter(|&i| self.e(e).deps[i].slow_req == Some(u)) {
             if completed {
                 self.process_dep_slow_cache_req(e, i);
                 return true;
@@ -174,11 +139,12 @@ impl Solver {
     fn recalc_current_state(&mut self, e: EdgeId) {
         // New keys: present in every dep's key map, not yet in ours.
         let mut new_keys: BTreeMap<String, KeyId> = BTreeMap::new();
-        let deps = self.e(e).deps.clone();
-        for (i, dep) in deps.iter().enumerate() {
+        let none = self.some_dep_has_no_matches(e);
+        let edge = self.e(e);
+        for (i, dep) in edge.deps.iter().enumerate().take_while(|_| !none) {
             if i == 0 {
                 for (id, &k) in &dep.key_map {
-                    if !self.e(e).key_map.contains(id) {
+                    if !edge.key_map.contains(id) {
                         new_keys.insert(id.clone(), k);
                     }
                 }
@@ -196,23 +162,9 @@ impl Solver {
             let merged = self.cache.clone_key(r);
             let vtx = self.vertex_digest(e);
             self.cache.key_mut(merged).vtx = vtx;
-            let mut mdeps = Vec::with_capacity(deps.len());
-            for (i, dep) in deps.iter().enumerate() {
-                let sel = self.selector(e, i);
-                let mut alts = Vec::new();
-                if dep.st.result.is_some() {
-                    alts.extend(Self::with_selector(&self.result_keys(dep.st.result), &sel));
-                    if let Some(sk) = dep.slow_key {
-                        alts.push(KeyWithSelector {
-                            key: sk,
-                            selector: String::new(),
-                        });
-                    }
-                } else {
-                    alts.extend(Self::with_selector(&dep.st.keys, &sel));
-                }
-                mdeps.push(alts);
-            }
+            let mdeps = (0..self.e(e).deps.len())
+                .map(|i| self.dep_keys(e, i, DepKeys::Current))
+                .collect();
             self.cache.set_deps(merged, mdeps);
             let sources = self.sources(e);
             // A combined cache refuses a key it has no IDs for; the edge skips that key.
@@ -230,91 +182,29 @@ impl Solver {
         if self.e(e).st.cache_map.is_none() {
             return;
         }
-        let mut all_fast = true;
-        let mut all_slow = true;
-        let mut all_state_slow = true;
-        let mut all_completed = true;
-        let mut st_low = Status::Initial;
-        let mut st_high = Status::CacheSlow;
-        let deps = self.e(e).deps.clone();
-        for (i, dep) in deps.iter().enumerate() {
-            let slow = self.slow_fn(e, i);
-            let pre = self.pre_fn(e, i);
-            let in_slow_phase = dep.st.state == Status::CacheSlow
-                || (dep.st.state == Status::Complete && !dep.slow_complete);
-            let slow_cache_incomplete = slow && in_slow_phase;
-            let slow_incomplete = (slow || pre) && in_slow_phase;
-            if dep.st.state > st_low && dep.key_map.is_empty() && !slow_incomplete {
-                st_low = dep.st.state.clone().min(Status::CacheSlow);
-            }
-            let mut effective = dep.st.state.clone();
-            if (dep.st.state == Status::CacheSlow || dep.st.state == Status::Complete)
-                && slow_cache_incomplete
-            {
-                effective = Status::CacheFast;
-            }
-            if effective < st_high {
-                st_high = effective;
-            }
-            if slow_incomplete || dep.st.state < Status::Complete {
-                all_completed = false;
-            }
-            if dep.st.state < Status::CacheFast {
-                all_fast = false;
-            }
-            if slow_cache_incomplete || dep.st.state < Status::CacheSlow {
-                all_slow = false;
-            }
-            if dep.st.state < Status::CacheSlow && dep.key_map.is_empty() {
-                all_state_slow = false;
-            }
-        }
+        let agg = self.dep_aggregates(e);
         let edge = self.em(e);
-        if st_low > edge.st.state {
-            edge.st.state = st_low;
+        if agg.st_low > edge.st.state {
+            edge.st.state = agg.st_low;
         }
-        if st_high > edge.st.state {
-            edge.st.state = st_high;
+        if agg.st_high > edge.st.state {
+            edge.st.state = agg.st_high;
         }
         if !edge.cache_map_done && edge.st.keys.is_empty() {
             edge.st.state = Status::Initial;
         }
         let done = edge.cache_map_done;
-        edge.all_deps_completed_cache_fast = done && all_fast;
-        edge.all_deps_completed_cache_slow = done && all_slow;
-        edge.all_deps_state_cache_slow = done && all_state_slow;
-        edge.all_deps_completed = done && all_completed;
+        edge.all_deps_completed_cache_fast = done && agg.all_fast;
+        edge.all_deps_completed_cache_slow = done && agg.all_slow;
+        edge.all_deps_state_cache_slow = done && agg.all_state_slow;
+        edge.all_deps_completed = done && agg.all_completed;
 
         if self.e(e).all_deps_state_cache_slow
             && !self.e(e).cache_records.is_empty()
             && self.e(e).st.state == Status::CacheFast
+            && self.open_keys_run_out(e)
         {
-            let mut open_keys: Option<BTreeSet<String>> = None;
-            for (i, dep) in deps.iter().enumerate() {
-                let slow_incomplete = self.slow_fn(e, i)
-                    && (dep.st.state == Status::CacheSlow
-                        || (dep.st.state == Status::Complete && !dep.slow_complete));
-                if slow_incomplete {
-                    continue;
-                }
-                let open_dep: BTreeSet<String> = dep
-                    .key_map
-                    .keys()
-                    .filter(|k| !self.e(e).key_map.contains(*k))
-                    .cloned()
-                    .collect();
-                let next = match open_keys.take() {
-                    Some(prev) if !prev.is_empty() => {
-                        prev.intersection(&open_dep).cloned().collect()
-                    }
-                    _ => open_dep,
-                };
-                let empty = next.is_empty();
-                open_keys = Some(next);
-                if empty {
-                    self.em(e).st.state = Status::CacheSlow;
-                }
-            }
+            self.em(e).st.state = Status::CacheSlow;
         }
     }
 
@@ -366,8 +256,7 @@ impl Solver {
             self.em(e).keys_did_change = true;
         }
         for i in 0..self.e(e).deps.len() {
-            let sel = self.selector(e, i);
-            let keys = Self::with_selector(&self.e(e).deps[i].st.keys.clone(), &sel);
+            let keys = self.dep_keys(e, i, DepKeys::Definition);
             self.probe_cache(e, i, &keys);
             self.check_dep_match_possible(e, i);
         }
@@ -409,6 +298,8 @@ impl Solver {
                 self.em(e).err = Some(err.clone());
             }
         }
+        // What the walks read of this dep's request changed.
+        self.dep_mut(e, dep);
         let Value::Edge(target) = status.value else {
             return false;
         };
@@ -418,9 +309,10 @@ impl Solver {
         if have < state.keys.len() {
             let new_keys: Vec<KeyId> = state.keys[have..].to_vec();
             if self.e(e).st.cache_map.is_some() {
-                let sel = self.selector(e, dep);
-                self.probe_cache(e, dep, &Self::with_selector(&new_keys, &sel));
-                self.em(e).deps[dep].st.keys = state.keys.clone();
+                let mut keys = Vec::with_capacity(new_keys.len());
+                Self::push_with_selector(&mut keys, &new_keys, self.selector(e, dep));
+                self.probe_cache(e, dep, &keys);
+                self.dep_mut(e, dep).st.keys = state.keys.clone();
                 // BuildKit checks "do all deps have keys now" here, per update; keys only grow,
                 // so checking once after all of this dispatch's updates gives the same answer.
                 self.keys_check_pending = true;
@@ -431,7 +323,7 @@ impl Solver {
             self.em(e).keys_did_change = true;
         }
         let recheck = state.state != self.e(e).deps[dep].st.state;
-        self.em(e).deps[dep].st = state;
+        self.dep_mut(e, dep).st = state;
         if recheck && self.e(e).st.cache_map.is_some() {
             self.check_dep_match_possible(e, dep);
             changed = true;
@@ -445,7 +337,7 @@ impl Solver {
         };
         let status = self.pipes[u.0 as usize].recv.clone();
         if let Some(err) = status.err {
-            self.em(e).deps[i].slow_req = None;
+            self.dep_mut(e, i).slow_req = None;
             if !status.canceled && self.e(e).err.is_none() {
                 self.em(e).err = Some(err);
             }
@@ -457,25 +349,23 @@ impl Solver {
         if let Value::Digest(dgst) = status.value {
             if self.slow_fn(e, i) && !dgst.is_empty() {
                 let k = self.cache.new_key(&dgst, &Digest::default(), -1);
-                self.em(e).deps[i].slow_key = Some(k);
-                let sel = self.selector(e, i);
-                let mut def_keys =
-                    Self::with_selector(&self.result_keys(self.e(e).deps[i].st.result), &sel);
+                self.dep_mut(e, i).slow_key = Some(k);
                 let slow = KeyWithSelector {
                     key: k,
                     selector: String::new(),
                 };
                 let found = self.probe_cache(e, i, std::slice::from_ref(&slow));
-                self.em(e).deps[i].slow_found = found;
-                def_keys.push(slow);
+                self.dep_mut(e, i).slow_found = found;
                 if let Some(cm) = self.cm(e).map(|c| c.digest.clone()) {
+                    // The result's keys and, last, the content key just made.
+                    let keys = self.dep_keys(e, i, DepKeys::Result);
                     let output = self.e(e).index;
                     let sources = self.sources(e);
-                    self.cache.query(&sources, &def_keys, i, &cm, output);
+                    self.cache.query(&sources, &keys, i, &cm, output);
                 }
             }
         }
-        self.em(e).deps[i].slow_complete = true;
+        self.dep_mut(e, i).slow_complete = true;
         self.em(e).keys_did_change = true;
         self.check_dep_match_possible(e, i);
     }
@@ -501,7 +391,7 @@ impl Solver {
             self.cache.key_mut(k).vtx = vtx.clone();
             let id = self.cache.key(k).id.clone();
             if !self.e(e).deps[i].key_map.contains_key(&id) {
-                self.em(e).deps[i].key_map.insert(id, k);
+                self.dep_mut(e, i).key_map.insert(id, k);
                 found = true;
             }
         }
@@ -518,69 +408,25 @@ impl Solver {
         }
     }
 
-    fn all_deps_have_keys(&self, e: EdgeId, matching: bool) -> bool {
-        if self.e(e).st.cache_map.is_none() {
-            return false;
-        }
-        self.e(e).deps.iter().all(|d| {
-            let none = if matching {
-                d.key_map.is_empty()
-            } else {
-                d.st.keys.is_empty()
-            };
-            !(none && d.slow_key.is_none() && d.st.result.is_none())
-        })
-    }
-
     /// `edge.currentIndexKey`: the key the edge index files this edge under, once every input
     /// has keys or a result.
     pub(crate) fn current_index_key(&mut self, e: EdgeId) -> Option<KeyId> {
         let cm = self.cm(e)?.digest.clone();
-        let deps = self.e(e).deps.clone();
-        let mut keys = Vec::with_capacity(deps.len());
-        for (i, d) in deps.iter().enumerate() {
-            if d.st.keys.is_empty() && d.st.result.is_none() {
-                return None;
-            }
-            let sel = self.selector(e, i);
-            let mut alts = Self::with_selector(&d.st.keys, &sel);
-            if d.st.result.is_some() {
-                alts.extend(Self::with_selector(&self.result_keys(d.st.result), &sel));
-                if let Some(sk) = d.slow_key {
-                    alts.push(KeyWithSelector {
-                        key: sk,
-                        selector: String::new(),
-                    });
-                }
-            }
-            keys.push(alts);
+        let n = self.e(e).deps.len();
+        if self
+            .e(e)
+            .deps
+            .iter()
+            .any(|d| d.st.keys.is_empty() && d.st.result.is_none())
+        {
+            return None;
         }
+        let keys = (0..n).map(|i| self.dep_keys(e, i, DepKeys::All)).collect();
         let vtx = self.vertex_digest(e);
         let output = self.e(e).index;
         let k = self.cache.new_key(&cm, &vtx, output);
         self.cache.set_deps(k, keys);
         Some(k)
-    }
-
-    /// What `desiredStateDep` needs to know about all deps at once. BuildKit recomputes these
-    /// for every dep (quadratic for a wide merge); nothing changes them while the deps are
-    /// walked, so they are computed once per walk.
-    fn dep_view(&self, e: EdgeId) -> DepView {
-        let deps = &self.e(e).deps;
-        let has_cm = self.e(e).st.cache_map.is_some();
-        DepView {
-            all_have_matching: self.all_deps_have_keys(e, true),
-            phase1_slow: deps.iter().enumerate().any(|(j, d)| {
-                ((!d.slow_complete && self.slow_fn(e, j)) || d.st.state < Status::CacheSlow)
-                    && d.key_map.is_empty()
-            }),
-            phase1_fast: deps.iter().enumerate().any(|(j, d)| {
-                !has_cm
-                    || (d.key_map.is_empty()
-                        && ((!d.slow_complete && self.slow_fn(e, j))
-                            || (d.st.state < Status::Complete && !self.slow_fn(e, j))))
-            }),
-        }
     }
 
     /// `skipPhase2SlowCache`.
@@ -598,7 +444,7 @@ impl Solver {
         &mut self,
         e: EdgeId,
         incoming: &[PipeId],
-        all: &[PipeId],
+        all: &OutSnapshot,
     ) -> (Status, bool) {
         let mut all_can_complete = true;
         let mut desired = self.e(e).st.state.clone();
@@ -631,7 +477,7 @@ impl Solver {
             all_can_complete = false;
         }
         if all_can_complete && self.e(e).has_active_outgoing {
-            for &p in all {
+            for p in self.outgoing_at(e, all) {
                 self.cancel_pipe(p);
             }
             let mut leave_open: Option<PipeId> = incoming
@@ -698,11 +544,40 @@ impl Solver {
             && a.keys.len() == b.keys.len()
     }
 
+    /// `edge.createInputRequests`. BuildKit walks every dep; a dep that did not change since the
+    /// last walk, under the same [`WalkContext`], would get the request it already has (or none)
+    /// and no content-key request, so only the changed deps are walked then (in dep order).
     fn create_input_requests(&mut self, e: EdgeId, desired: Status, force: bool) -> bool {
         self.ensure_deps_initialized(e);
         let mut added = false;
         let view = self.dep_view(e);
-        for i in 0..self.e(e).deps.len() {
+        let edge = self.e(e);
+        let context = WalkContext {
+            desired: desired.clone(),
+            force,
+            no_cache_match_possible: edge.no_cache_match_possible,
+            all_deps_completed_cache_fast: edge.all_deps_completed_cache_fast,
+            all_deps_completed_cache_slow: edge.all_deps_completed_cache_slow,
+            no_keys: edge.st.keys.is_empty(),
+            no_records: edge.cache_records.is_empty(),
+            cache_map: edge.st.cache_map,
+            view: view.clone(),
+        };
+        let same = edge.inputs.walked_with.as_ref() == Some(&context);
+        let edge = self.em(e);
+        let mut todo = std::mem::take(&mut edge.inputs.req_dirty);
+        for &i in &todo {
+            edge.deps[i].req_dirty = false;
+        }
+        if same {
+            todo.sort_unstable();
+            #[cfg(debug_assertions)]
+            self.check_unwalked_deps(e, &todo, &desired, force, &view);
+        } else {
+            todo = (0..edge.deps.len()).collect();
+        }
+        self.em(e).inputs.walked_with = Some(context);
+        for i in todo {
             let want = self.desired_state_dep(e, i, &desired, force, &view);
             if self.e(e).deps[i].st.state < want {
                 added = self.create_outgoing_request(e, i, want) || added;
@@ -710,6 +585,33 @@ impl Solver {
             added = self.compute_cache_key_from_dep(e, i) || added;
         }
         added
+    }
+
+    /// Debug builds: the deps a request walk skips would indeed get nothing new.
+    #[cfg(debug_assertions)]
+    fn check_unwalked_deps(
+        &self,
+        e: EdgeId,
+        walked: &[usize],
+        desired: &Status,
+        force: bool,
+        view: &DepView,
+    ) {
+        for i in (0..self.e(e).deps.len()).filter(|i| walked.binary_search(i).is_err()) {
+            let want = self.desired_state_dep(e, i, desired, force, view);
+            let d = &self.e(e).deps[i];
+            let has_request = d.req.is_some_and(|r| {
+                let pipe = &self.pipes[r.0 as usize];
+                !pipe.recv.completed && pipe.request.as_ref().map(|q| &q.desired) == Some(&want)
+            });
+            assert!(d.st.state >= want || has_request, "dep {i} skipped");
+            let content = d.st.state == Status::Complete
+                && d.slow_req.is_none()
+                && self.e(e).st.cache_map.is_some()
+                && (self.pre_fn(e, i) || self.slow_fn(e, i))
+                && d.st.result.is_some();
+            assert!(!content, "dep {i} skipped with a content key to compute");
+        }
     }
 
     fn ensure_deps_initialized(&mut self, e: EdgeId) {
@@ -721,6 +623,7 @@ impl Solver {
         edge.deps_init = true;
         edge.dep_requests.clear();
         edge.deps = vec![Dep::default(); n];
+        edge.inputs = InputTally::default();
     }
 
     fn desired_state_dep(
@@ -809,7 +712,7 @@ impl Solver {
             }
         };
         self.em(e).dep_requests.insert(p, i);
-        self.em(e).deps[i].req = Some(p);
+        self.dep_mut(e, i).req = Some(p);
         true
     }
 
@@ -828,7 +731,8 @@ impl Solver {
             return false;
         };
         let p = self.new_func(e, TaskKind::Slow { dep: i, result });
-        self.em(e).deps[i].slow_req = Some(p);
+        self.dep_mut(e, i).slow_req = Some(p);
+        self.em(e).inputs.slow_reqs.insert(p, i);
         true
     }
 
@@ -888,19 +792,9 @@ impl Solver {
             return Vec::new();
         };
         let k = self.cache.new_key(&cm, &vtx, output);
-        let deps = self.e(e).deps.clone();
-        let mut inputs = Vec::with_capacity(deps.len());
-        for (i, dep) in deps.iter().enumerate() {
-            let sel = self.selector(e, i);
-            let mut alts = Self::with_selector(&self.result_keys(dep.st.result), &sel);
-            if let Some(sk) = dep.slow_key {
-                alts.push(KeyWithSelector {
-                    key: sk,
-                    selector: String::new(),
-                });
-            }
-            inputs.push(alts);
-        }
+        let inputs = (0..self.e(e).deps.len())
+            .map(|i| self.dep_keys(e, i, DepKeys::Result))
+            .collect();
         self.cache.set_deps(k, inputs);
         vec![k]
     }

@@ -17,6 +17,7 @@ mod edge;
 mod export;
 mod index;
 pub mod ops;
+mod outbox;
 mod scheduler;
 pub use export::{ExportMode, ExportedKey};
 
@@ -373,6 +374,12 @@ pub(crate) struct Dep {
     pub slow_complete: bool,
     pub slow_found: bool,
     pub slow_key: Option<KeyId>,
+    /// What this dep last added to its edge's [`edge::InputTally`] (a set of bits).
+    pub counted: u16,
+    /// Changed since the tally last counted it.
+    pub count_dirty: bool,
+    /// Changed since the edge last walked it for input requests.
+    pub req_dirty: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -403,6 +410,8 @@ pub(crate) struct EdgeData {
     pub owner: Option<EdgeId>,
     pub keys_did_change: bool,
     pub failed_once: bool,
+    /// Facts over all deps, kept up to date per changed dep.
+    pub inputs: edge::InputTally,
 }
 
 #[derive(Clone, Debug)]
@@ -443,6 +452,8 @@ pub(crate) struct PipeData {
     pub received: u64,
     pub task: Option<TaskId>,
     pub build_job: Option<JobId>,
+    /// When the pipe joined its `from` edge's outgoing list (orders the list).
+    pub out_seq: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -616,7 +627,9 @@ pub struct Solver {
     pub(crate) results: Vec<CachedResult>,
     pub(crate) cache_maps: Vec<CacheMap>,
     pub(crate) incoming: BTreeMap<EdgeId, Vec<PipeId>>,
-    pub(crate) outgoing: BTreeMap<EdgeId, Vec<PipeId>>,
+    pub(crate) outgoing: BTreeMap<EdgeId, outbox::Outbox>,
+    /// The last [`PipeData::out_seq`] given.
+    pub(crate) out_seq: u64,
     pub(crate) actives: HashMap<Digest, StateId>,
     pub(crate) index: index::EdgeIndex,
     pub(crate) cache: Cache,
@@ -651,6 +664,7 @@ impl Solver {
             cache_maps: Vec::new(),
             incoming: BTreeMap::new(),
             outgoing: BTreeMap::new(),
+            out_seq: 0,
             actives: HashMap::new(),
             index: index::EdgeIndex::default(),
             cache: Cache::new(seed),
@@ -1192,6 +1206,7 @@ impl Solver {
             owner: None,
             keys_did_change: false,
             failed_once: false,
+            inputs: edge::InputTally::default(),
         });
         EdgeId((self.edges.len() - 1) as u32)
     }

@@ -33,10 +33,11 @@ impl Solver {
             received: 0,
             task: None,
             build_job: None,
+            out_seq: 0,
         });
         self.signal(target);
         if let Some(f) = from {
-            self.outgoing.entry(f).or_default().push(p);
+            self.push_outgoing(f, p);
         }
         self.incoming.entry(target).or_default().push(p);
         p
@@ -57,6 +58,7 @@ impl Solver {
             received: 0,
             task: Some(t),
             build_job: None,
+            out_seq: 0,
         });
         self.tasks.push(Task {
             pipe: p,
@@ -66,7 +68,7 @@ impl Solver {
             done: false,
             flight: None,
         });
-        self.outgoing.entry(from).or_default().push(p);
+        self.push_outgoing(from, p);
         self.start_task(t);
         p
     }
@@ -107,6 +109,7 @@ impl Solver {
     fn on_send(&mut self, p: PipeId) {
         let pipe = &self.pipes[p.0 as usize];
         if let Some(from) = pipe.from {
+            self.note_sent(from, p);
             self.signal(from);
         } else if let Some(job) = pipe.build_job {
             self.receive(p);
@@ -133,17 +136,8 @@ impl Solver {
     /// `scheduler.dispatch`.
     pub(crate) fn dispatch(&mut self, e: EdgeId) {
         let inc: Vec<PipeId> = self.incoming.get(&e).cloned().unwrap_or_default();
-        let out: Vec<PipeId> = self.outgoing.get(&e).cloned().unwrap_or_default();
-        self.edges[e.0 as usize].has_active_outgoing = false;
-        let mut updates = Vec::new();
-        for &p in &out {
-            if self.receive(p) {
-                updates.push(p);
-            }
-            if !self.pipes[p.0 as usize].recv.completed {
-                self.edges[e.0 as usize].has_active_outgoing = true;
-            }
-        }
+        let (updates, active, out) = self.receive_outgoing(e);
+        self.edges[e.0 as usize].has_active_outgoing = active;
 
         self.unpark(e, &inc, &updates, &out);
 
@@ -162,21 +156,7 @@ impl Solver {
         } else {
             self.incoming.insert(e, open_in.clone());
         }
-        let open_out: Vec<PipeId> = self
-            .outgoing
-            .get(&e)
-            .map(|v| {
-                v.iter()
-                    .copied()
-                    .filter(|p| !self.pipes[p.0 as usize].recv.completed)
-                    .collect()
-            })
-            .unwrap_or_default();
-        if open_out.is_empty() {
-            self.outgoing.remove(&e);
-        } else {
-            self.outgoing.insert(e, open_out.clone());
-        }
+        let open_out = self.settle_outgoing(e);
 
         if self.edges[e.0 as usize].keys_did_change {
             if let Some(k) = self.current_index_key(e) {
@@ -195,10 +175,10 @@ impl Solver {
             self.edges[e.0 as usize].keys_did_change = false;
         }
 
-        if !open_in.is_empty() && open_out.is_empty() {
+        if !open_in.is_empty() && !open_out {
             self.mark_failed(e, SimError::new("buildkit scheduler error: return leaving incoming open. Please report this with BUILDKIT_SCHEDULER_DEBUG=1"));
         }
-        if open_in.is_empty() && !open_out.is_empty() {
+        if open_in.is_empty() && open_out {
             self.mark_failed(e, SimError::new("buildkit scheduler error: return leaving outgoing open. Please report this with BUILDKIT_SCHEDULER_DEBUG=1"));
         }
     }
@@ -214,9 +194,13 @@ impl Solver {
             self.pipes[p.0 as usize].target = Some(target);
             self.incoming.entry(target).or_default().push(p);
         }
-        for p in self.outgoing.remove(&src).unwrap_or_default() {
+        let (open, sent) = self.take_outgoing(src);
+        for p in sent {
+            self.note_sent(target, p);
+        }
+        for p in open {
             self.pipes[p.0 as usize].from = Some(target);
-            self.outgoing.entry(target).or_default().push(p);
+            self.push_outgoing(target, p);
             self.cancel_pipe(p);
         }
         self.signal(target);
