@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { before, describe, test } from "node:test";
 
-import { Playback, STATES, criticalPath, jobEnd, messagesUpTo, plainText, recordState, statesAfter, virtualNs } from "../www/playback-state.js";
+import { Playback, STATES, criticalPath, jobEnd, messagesUpTo, plainTail, plainText, recordState, statesAfter, virtualNs } from "../www/playback-state.js";
 
 const CORPUS = new URL("../testdata/corpus/", import.meta.url);
 let Session;
@@ -128,6 +128,9 @@ describe("playback-state", () => {
     assert.equal(plainText(job, 1, false), "a\n");
     assert.equal(plainText(job, 2, false), "a\nb\n");
     assert.equal(plainText(job, 2, true), "a\nb\ndone\n");
+    assert.deepEqual(plainTail(job, 2, true, 7), { text: "b\ndone\n", omitted: 2 });
+    assert.deepEqual(plainTail(job, 2, true, 1), { text: "done\n", omitted: 4 });
+    assert.deepEqual(plainTail(job, 2, false, Infinity), { text: "a\nb\n", omitted: 0 });
   });
 
   test("the page's states at the end equal what `llbsim solve --scenario` reports", async () => {

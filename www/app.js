@@ -8,7 +8,7 @@ import { DEMO_BASE64, DEMO_DESCRIPTION, DEMO_FILE } from "./demo.js";
 import { GraphView } from "./graph-view.js";
 import { LayoutClient } from "./layout-client.js";
 import { graphFromSession } from "./llb-graph.js";
-import { Playback, criticalPath, formatSeconds, jobEnd, messagesUpTo, plainText } from "./playback-state.js";
+import { Playback, criticalPath, formatSeconds, jobEnd, messagesUpTo, plainTail } from "./playback-state.js";
 import { outcomeWords } from "./key-anatomy.js";
 import { clearError, el, renderSummary, showError } from "./render.js";
 import { Timeline } from "./timeline.js";
@@ -410,17 +410,20 @@ function renderCaption() {
   $("caption").replaceChildren(el("strong", { text: lead }), " ", el("span", { text: now }));
 }
 
+/** The log panel shows at most this much of the printer's text: its tail. */
+const LOG_TAIL_CHARS = 200000;
+
 function renderLog() {
-  const text = plainText(state.job, state.k, state.atEnd);
+  const tail = plainTail(state.job, state.k, state.atEnd, LOG_TAIL_CHARS);
   const log = $("log");
-  if (text === null) {
+  if (tail === null) {
     log.textContent = "";
     log.append(el("span", { cls: "subtle", text: "This build of the core does not include the plain printer's text (run report field `plain`)." }));
     log.dataset.plain = "absent";
     return;
   }
   log.dataset.plain = "present";
-  log.textContent = text;
+  log.textContent = tail.omitted ? `… ${tail.omitted.toLocaleString("en")} earlier characters (llbsim solve --progress plain prints them all)\n${tail.text}` : tail.text;
   log.scrollTop = log.scrollHeight;
 }
 

@@ -184,11 +184,25 @@ export function statesAfter(job, k) {
  * `plain` (an older core).
  */
 export function plainText(job, k, atEnd) {
+  return plainTail(job, k, atEnd, Infinity)?.text ?? null;
+}
+
+/**
+ * The last `maxChars` or so of `plainText` (whole pieces, at least the last one), and how many
+ * characters came before it: `{ text, omitted }`. A 10,000-vertex build prints megabytes; the
+ * log panel shows the tail without joining the rest on every playback step.
+ */
+export function plainTail(job, k, atEnd, maxChars) {
   if (!Array.isArray(job.plain)) return null;
   const n = job.messages.length;
-  let s = job.plain.slice(0, Math.min(k, n)).join("");
-  if (atEnd && job.plain.length > n) s += job.plain[n];
-  return s;
+  const pieces = job.plain.slice(0, Math.min(k, n));
+  if (atEnd && job.plain.length > n) pieces.push(job.plain[n]);
+  let i = pieces.length;
+  let size = 0;
+  while (i > 0 && (size === 0 || size + pieces[i - 1].length <= maxChars)) size += pieces[--i].length;
+  let omitted = 0;
+  for (let j = 0; j < i; j++) omitted += pieces[j].length;
+  return { text: pieces.slice(i).join(""), omitted };
 }
 
 /** Decodes base64 (the logs' `data`) to text. */

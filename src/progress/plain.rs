@@ -356,7 +356,8 @@ pub struct PlainPrinter {
     /// Positions in `vertexes` of slots that are open (started, not completed, shown).
     open: BTreeSet<usize>,
     /// Digests updated since they were last printed.
-    updates: BTreeSet<String>,
+    /// Slots updated since they were last printed (by slot index, the order of first sight).
+    updates: BTreeSet<usize>,
     /// The update counter standing in for the wall clock.
     clock: u64,
     /// The vertex being printed ("" for none).
@@ -456,7 +457,8 @@ impl PlainPrinter {
                 if changed {
                     self.bump(g);
                     if let Some(slot) = self.slots.get(g) {
-                        self.updates.insert(slot.rec.digest.clone());
+                        let d = slot.rec.digest.clone();
+                        self.mark_updated(&d);
                     }
                 }
             }
@@ -475,7 +477,8 @@ impl PlainPrinter {
             }
             slot.by_id.insert(st.id.clone(), st.clone());
             slot.status_updates.insert(st.id.clone());
-            self.updates.insert(slot.rec.digest.clone());
+            let d = slot.rec.digest.clone();
+            self.mark_updated(&d);
             self.bump(idx);
         }
         for w in &s.warnings {
@@ -514,7 +517,8 @@ impl PlainPrinter {
                 slot.logs.push(s);
             });
             slot.logs_partial = !complete;
-            self.updates.insert(slot.rec.digest.clone());
+            let d = slot.rec.digest.clone();
+            self.mark_updated(&d);
             self.bump(idx);
         }
     }
@@ -587,7 +591,7 @@ impl PlainPrinter {
         slot.prev = Some(rec.clone());
         if changed {
             self.bump(idx);
-            self.updates.insert(rec.digest.clone());
+            self.mark_updated(&rec.digest);
         }
     }
 
@@ -670,12 +674,11 @@ impl PlainPrinter {
     }
 
     fn pass_into(&mut self, out: &mut Vec<u8>) {
-        let mut completed: Vec<(Option<i64>, usize, String)> = Vec::new();
-        let mut rest: Vec<(usize, String)> = Vec::new();
-        for dgst in &self.updates {
-            let Some(&idx) = self.by_digest.get(dgst) else {
-                continue;
-            };
+        // Slots by index (an index is unique, so sorting by it alone keeps BuildKit's
+        // first-seen order without comparing digests; thousands of vertices can be running).
+        let mut completed: Vec<(Option<i64>, usize)> = Vec::new();
+        let mut rest: Vec<usize> = Vec::new();
+        for &idx in &self.updates {
             let Some(v) = self.slots.get(idx) else {
                 continue;
             };
@@ -683,21 +686,28 @@ impl PlainPrinter {
                 continue;
             }
             if v.is_completed() {
-                completed.push((v.last_stop(), idx, dgst.clone()));
+                completed.push((v.last_stop(), idx));
             } else {
-                rest.push((idx, dgst.clone()));
+                rest.push(idx);
             }
         }
+        let digest_of = |p: &PlainPrinter, idx: usize| -> String {
+            p.slots
+                .get(idx)
+                .map_or(String::new(), |v| v.rec.digest.clone())
+        };
         let current = self.current.clone();
-        let current_completed = completed.iter().any(|c| c.2 == current);
+        let current_idx = self.by_digest.get(&current).copied();
+        let current_completed = completed.iter().any(|c| Some(c.1) == current_idx);
         if current_completed {
             self.print_vertex(&current, out);
         }
         // By stop time; equal stop times in first-seen order.
         completed.sort();
-        for (_, _, dgst) in &completed {
-            if *dgst != current {
-                self.print_vertex(dgst, out);
+        for &(_, idx) in &completed {
+            if Some(idx) != current_idx {
+                let dgst = digest_of(self, idx);
+                self.print_vertex(&dgst, out);
             }
         }
         if rest.is_empty() {
@@ -720,7 +730,8 @@ impl PlainPrinter {
             }
             return;
         }
-        if rest.iter().any(|r| r.1 == current) {
+        let current_in_rest = current_idx.is_some_and(|c| rest.contains(&c));
+        if current_in_rest {
             self.print_vertex(&current, out);
         }
         if !(current_completed || current.is_empty()) {
@@ -728,17 +739,17 @@ impl PlainPrinter {
             // replay.
             return;
         }
-        if !current.is_empty() && !rest.iter().any(|r| r.1 == current) {
-            if let Some(&idx) = self.by_digest.get(&current) {
-                rest.push((idx, current.clone()));
+        if !current.is_empty() && !current_in_rest {
+            if let Some(idx) = current_idx {
+                rest.push(idx);
             }
         }
         // The busiest: most updates per tick since it became active; ties to the first seen.
-        rest.sort();
+        rest.sort_unstable();
         let now = self.clock + 1;
-        let mut best: Option<(f64, &str)> = None;
-        for (idx, dgst) in &rest {
-            let Some(v) = self.slots.get(*idx) else {
+        let mut best: Option<(f64, usize)> = None;
+        for &idx in &rest {
+            let Some(v) = self.slots.get(idx) else {
                 continue;
             };
             let Some(since) = v.last_block else {
@@ -746,11 +757,11 @@ impl PlainPrinter {
             };
             let speed = v.count as f64 / now.saturating_sub(since).max(1) as f64;
             if best.is_none_or(|(s, _)| s < speed) {
-                best = Some((speed, dgst));
+                best = Some((speed, idx));
             }
         }
-        if let Some((_, dgst)) = best {
-            let dgst = dgst.to_string();
+        if let Some((_, idx)) = best {
+            let dgst = digest_of(self, idx);
             self.print_vertex(&dgst, out);
         }
     }
@@ -928,7 +939,14 @@ impl PlainPrinter {
                 }
             }
         }
-        self.updates.remove(dgst);
+        self.updates.remove(&idx);
+    }
+
+    /// Marks the slot shown for `dgst` as updated since it was last printed.
+    fn mark_updated(&mut self, dgst: &str) {
+        if let Some(&idx) = self.by_digest.get(dgst) {
+            self.updates.insert(idx);
+        }
     }
 }
 
