@@ -12,7 +12,7 @@
 //! Every benchmark reports a throughput in vertices, so per-vertex cost is `1 / thrpt`;
 //! `node bench/criterion-table.mjs` prints the table (ms per solve, µs per vertex, 10k/1k ratio).
 //!
-//! `cargo bench --bench solve` runs everything (about 5 minutes);
+//! `cargo bench --bench solve` runs everything (several minutes; more on a busy machine);
 //! `cargo bench --bench solve -- 'cold/lattice'` runs a subset.
 
 #[cfg(not(target_arch = "wasm32"))]
