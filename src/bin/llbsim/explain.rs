@@ -1,9 +1,7 @@
 //! `llbsim explain`: the anatomy of every vertex's cache key in the last build.
 
+use super::{json, run_scenario, run_solve, Args, OutputFormat};
 use llbsim::explain::{self, VertexAnatomy};
-use llbsim::session::{self, Scenario};
-
-use super::{json, read_input, run_solve, Args, OutputFormat};
 
 /// One job's anatomy, by job name.
 #[derive(serde::Serialize)]
@@ -15,24 +13,14 @@ struct JobAnatomy {
 /// Solves as `solve` would (or runs `--scenario`), then explains the last build's jobs.
 pub(crate) fn cmd_explain(a: &Args, path: &str) -> Result<String, String> {
     let mut jobs: Vec<JobAnatomy> = match &a.scenario {
-        Some(name) => {
-            let scenario = Scenario::parse(name).ok_or_else(|| {
-                let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
-                format!("unknown scenario {name:?} (one of {})", names.join(", "))
-            })?;
-            let bytes = read_input(path)?;
-            let mut s = session::open(&bytes, a.variant.unwrap_or_default(), a.seed)
-                .map_err(|e| format!("{path}: {e}"))?;
-            s.set_interleaving(a.interleaving);
-            let run = s.scenario(scenario).map_err(|e| e.to_string())?;
-            run.jobs
-                .into_iter()
-                .map(|j| JobAnatomy {
-                    job: j.name,
-                    vertices: j.anatomy,
-                })
-                .collect()
-        }
+        Some(name) => run_scenario(a, path, name)?
+            .jobs
+            .into_iter()
+            .map(|j| JobAnatomy {
+                job: j.name,
+                vertices: j.anatomy,
+            })
+            .collect(),
         None => {
             let solved = run_solve(a, path)?;
             solved

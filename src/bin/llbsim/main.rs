@@ -405,8 +405,9 @@ fn progress_output(a: &Args, streams: &[JobStream]) -> Result<Option<String>, St
     Ok(Some(out))
 }
 
-/// `solve --scenario NAME`: a named scenario of the page, on a fresh session.
-fn cmd_scenario(a: &Args, path: &str, name: &str) -> Result<String, String> {
+/// Runs scenario `name` on a fresh session of FILE with the flags' variant, seed and
+/// interleaving (`solve --scenario`, `explain --scenario`).
+fn run_scenario(a: &Args, path: &str, name: &str) -> Result<session::RunReport, String> {
     let scenario = Scenario::parse(name).ok_or_else(|| {
         let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
         format!("unknown scenario {name:?} (one of {})", names.join(", "))
@@ -415,7 +416,12 @@ fn cmd_scenario(a: &Args, path: &str, name: &str) -> Result<String, String> {
     let mut session = session::open(&bytes, a.variant.unwrap_or_default(), a.seed)
         .map_err(|e| format!("{path}: {e}"))?;
     session.set_interleaving(a.interleaving);
-    let run = session.scenario(scenario).map_err(|e| e.to_string())?;
+    session.scenario(scenario).map_err(|e| e.to_string())
+}
+
+/// `solve --scenario NAME`: a named scenario of the page, on a fresh session.
+fn cmd_scenario(a: &Args, path: &str, name: &str) -> Result<String, String> {
+    let run = run_scenario(a, path, name)?;
     if a.progress.is_some() || a.trace.is_some() {
         let streams: Vec<JobStream> = run
             .jobs
