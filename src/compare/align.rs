@@ -1,0 +1,201 @@
+//! Aligning definition B to definition A: which vertex of A each vertex of B is, if any.
+//!
+//! Four passes, each only over what the passes before left unpaired, each deterministic (B in
+//! load order, candidates in A's load order):
+//! 1. equal digest: the vertex is `unchanged`;
+//! 2. equal Dockerfile source location (the `Definition.source` map: file name and line range)
+//!    and op kind;
+//! 3. equal stage/step prefix of the display name (`[build 2/5]`) and op kind; among several, the
+//!    one with the same name, then the same first word after the prefix (`COPY`, `LINK`), then
+//!    the first in A's order;
+//! 4. graph position: consumers first (B in reverse load order), an unpaired B input is paired
+//!    with the A vertex at the same input slot of its consumer's A pair, if unpaired and of the
+//!    same kind.
+
+use std::collections::BTreeMap;
+
+use crate::graph::{Graph, VertexId};
+
+/// How a B vertex was paired with an A vertex.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PairedBy {
+    /// Equal digests.
+    Digest,
+    /// Equal Dockerfile source location.
+    Location,
+    /// Equal stage/step prefix of the name.
+    Step,
+    /// Same input slot of paired consumers.
+    Position,
+}
+
+/// The alignment: for each B vertex (by load order) its A vertex and how it was found.
+#[derive(Clone, Debug, Default)]
+pub struct Alignment {
+    /// Indexed like `b.vertices()`.
+    pub pair: Vec<Option<(VertexId, PairedBy)>>,
+    /// Indexed like `a.vertices()`: whether some B vertex is paired with it.
+    pub taken: Vec<bool>,
+}
+
+/// The source location of a vertex as a comparable key: `file:start-end` per range, or `None`
+/// when the definition has no source map entry for it.
+pub fn location(g: &Graph, id: VertexId) -> Option<String> {
+    let src = g.source.as_ref()?;
+    let v = g.vertex(id);
+    let locs = src.locations.get(v.llb_digest.as_str())?;
+    let mut parts = Vec::new();
+    for l in &locs.locations {
+        let file = usize::try_from(l.source_index)
+            .ok()
+            .and_then(|i| src.infos.get(i))
+            .map(|i| i.filename.as_str())
+            .unwrap_or("?");
+        for r in &l.ranges {
+            let start = r.start.as_ref().map(|p| p.line).unwrap_or(0);
+            let end = r.end.as_ref().map(|p| p.line).unwrap_or(start);
+            if start == end {
+                parts.push(format!("{file}:{start}"));
+            } else {
+                parts.push(format!("{file}:{start}-{end}"));
+            }
+        }
+    }
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join(", "))
+    }
+}
+
+/// The `[stage n/m]` prefix of a display name, if it has one.
+pub fn step_prefix(name: &str) -> Option<&str> {
+    if !name.starts_with('[') {
+        return None;
+    }
+    let end = name.find(']')?;
+    Some(&name[..=end])
+}
+
+/// The first word after the step prefix (`RUN`, `COPY`, `LINK`, `FROM`).
+fn first_word(name: &str) -> &str {
+    let rest = match step_prefix(name) {
+        Some(p) => &name[p.len()..],
+        None => name,
+    };
+    rest.split_whitespace().next().unwrap_or("")
+}
+
+/// Aligns `b` to `a`.
+pub fn align(a: &Graph, b: &Graph) -> Alignment {
+    let mut al = Alignment {
+        pair: vec![None; b.len()],
+        taken: vec![false; a.len()],
+    };
+    // 1. digests.
+    for (i, v) in b.vertices().iter().enumerate() {
+        if let Some(ai) = a.find(&v.digest) {
+            al.pair[i] = Some((ai, PairedBy::Digest));
+            al.taken[ai.index()] = true;
+        }
+    }
+    // 2. source locations (only when the location is unique among A's unpaired vertices).
+    let mut by_loc: BTreeMap<(String, &'static str), Vec<VertexId>> = BTreeMap::new();
+    for (i, v) in a.vertices().iter().enumerate() {
+        let id = VertexId(i as u32);
+        if al.taken[i] {
+            continue;
+        }
+        if let Some(l) = location(a, id) {
+            by_loc.entry((l, v.kind().as_str())).or_default().push(id);
+        }
+    }
+    for (i, v) in b.vertices().iter().enumerate() {
+        if al.pair[i].is_some() {
+            continue;
+        }
+        let Some(l) = location(b, VertexId(i as u32)) else {
+            continue;
+        };
+        let Some(cands) = by_loc.get(&(l, v.kind().as_str())) else {
+            continue;
+        };
+        let free: Vec<VertexId> = cands
+            .iter()
+            .copied()
+            .filter(|c| !al.taken[c.index()])
+            .collect();
+        let pick = match free.as_slice() {
+            [one] => Some(*one),
+            [] => None,
+            many => best_by_name(a, many, &v.name),
+        };
+        if let Some(ai) = pick {
+            al.pair[i] = Some((ai, PairedBy::Location));
+            al.taken[ai.index()] = true;
+        }
+    }
+    // 3. stage/step prefix and kind.
+    for (i, v) in b.vertices().iter().enumerate() {
+        if al.pair[i].is_some() {
+            continue;
+        }
+        let Some(prefix) = step_prefix(&v.name) else {
+            continue;
+        };
+        let free: Vec<VertexId> = a
+            .vertices()
+            .iter()
+            .enumerate()
+            .filter(|(j, w)| {
+                !al.taken[*j] && w.kind() == v.kind() && step_prefix(&w.name) == Some(prefix)
+            })
+            .map(|(j, _)| VertexId(j as u32))
+            .collect();
+        if let Some(ai) = best_by_name(a, &free, &v.name) {
+            al.pair[i] = Some((ai, PairedBy::Step));
+            al.taken[ai.index()] = true;
+        }
+    }
+    // 4. graph position, consumers first.
+    for i in (0..b.len()).rev() {
+        let Some((ai, _)) = al.pair[i] else {
+            continue;
+        };
+        let bv = b.vertex(VertexId(i as u32));
+        let av = a.vertex(ai);
+        for (slot, input) in bv.inputs.iter().enumerate() {
+            let bi = input.vertex.index();
+            if al.pair[bi].is_some() {
+                continue;
+            }
+            let Some(ain) = av.inputs.get(slot) else {
+                continue;
+            };
+            let aj = ain.vertex.index();
+            if al.taken[aj] || a.vertex(ain.vertex).kind() != b.vertex(input.vertex).kind() {
+                continue;
+            }
+            al.pair[bi] = Some((ain.vertex, PairedBy::Position));
+            al.taken[aj] = true;
+        }
+    }
+    al
+}
+
+/// Among candidates, the one named `name`, else the one with the same first word, else the
+/// first.
+fn best_by_name(a: &Graph, cands: &[VertexId], name: &str) -> Option<VertexId> {
+    cands
+        .iter()
+        .copied()
+        .find(|c| a.vertex(*c).name == name)
+        .or_else(|| {
+            cands
+                .iter()
+                .copied()
+                .find(|c| first_word(&a.vertex(*c).name) == first_word(name))
+        })
+        .or_else(|| cands.first().copied())
+}
