@@ -8,7 +8,8 @@
 //! 3. equal stage/step prefix of the display name (`[build 2/5]`) and op kind; among several, the
 //!    one with the same name, then the same first word after the prefix (`COPY`, `LINK`), then
 //!    the first in A's order;
-//! 4. graph position: consumers first (B in reverse load order), an unpaired B input is paired
+//! 4. graph position: the targets pair (the terminal op consumes both); then, consumers first
+//!    (B in reverse load order), an unpaired B input is paired
 //!    with the A vertex at the same input slot of its consumer's A pair, if unpaired and of the
 //!    same kind.
 
@@ -158,7 +159,15 @@ pub fn align(a: &Graph, b: &Graph) -> Alignment {
             al.taken[ai.index()] = true;
         }
     }
-    // 4. graph position, consumers first.
+    // 4. graph position: the targets (both consumed by the terminal op), then consumers first.
+    let (ta, tb) = (a.target().vertex, b.target().vertex);
+    if al.pair[tb.index()].is_none()
+        && !al.taken[ta.index()]
+        && a.vertex(ta).kind() == b.vertex(tb).kind()
+    {
+        al.pair[tb.index()] = Some((ta, PairedBy::Position));
+        al.taken[ta.index()] = true;
+    }
     for i in (0..b.len()).rev() {
         let Some((ai, _)) = al.pair[i] else {
             continue;
