@@ -364,6 +364,28 @@ fn cli_json_contract() {
     assert!(err.contains("two definitions"), "{err}");
 }
 
+/// With BuildKit's real cache maps, a consequence that reads a re-run input only through a
+/// content-based key re-runs "unless its input's content came out identical"; a root cause never.
+#[test]
+fn default_variant_marks_content_dependent_reruns() {
+    let mut seen = 0;
+    for dir in pairs() {
+        let (a, b) = (graph(dir.join("a.pb")), graph(dir.join("b.pb")));
+        let c = compare(&a, &b, Variant::Default);
+        for v in c.vertices.iter().filter(|v| v.content_dependent) {
+            assert!(
+                v.reruns && !v.root_cause && v.status == Status::Changed,
+                "{}",
+                v.name
+            );
+            seen += 1;
+        }
+        let plain = compare(&a, &b, Variant::Plain);
+        assert!(plain.vertices.iter().all(|v| !v.content_dependent));
+    }
+    assert!(seen > 0, "no content-dependent re-run in any pair");
+}
+
 #[test]
 fn deterministic() {
     for dir in pairs() {

@@ -40,34 +40,78 @@ pub struct Alignment {
     pub taken: Vec<bool>,
 }
 
-/// The source location of a vertex as a comparable key: `file:start-end` per range, or `None`
-/// when the definition has no source map entry for it.
-pub fn location(g: &Graph, id: VertexId) -> Option<String> {
-    let src = g.source.as_ref()?;
-    let v = g.vertex(id);
-    let locs = src.locations.get(v.llb_digest.as_str())?;
-    let mut parts = Vec::new();
+/// The source ranges of a vertex: per file (its index in `Source.infos`), merged line ranges
+/// (1-based, inclusive), sorted.
+fn ranges(g: &Graph, id: VertexId) -> Vec<(usize, i32, i32)> {
+    let Some(src) = g.source.as_ref() else {
+        return Vec::new();
+    };
+    let Some(locs) = src.locations.get(g.vertex(id).llb_digest.as_str()) else {
+        return Vec::new();
+    };
+    let mut all: Vec<(usize, i32, i32)> = Vec::new();
     for l in &locs.locations {
-        let file = usize::try_from(l.source_index)
-            .ok()
-            .and_then(|i| src.infos.get(i))
-            .map(|i| i.filename.as_str())
-            .unwrap_or("?");
+        let Ok(file) = usize::try_from(l.source_index) else {
+            continue;
+        };
         for r in &l.ranges {
             let start = r.start.as_ref().map(|p| p.line).unwrap_or(0);
-            let end = r.end.as_ref().map(|p| p.line).unwrap_or(start);
-            if start == end {
-                parts.push(format!("{file}:{start}"));
-            } else {
-                parts.push(format!("{file}:{start}-{end}"));
-            }
+            let end = r.end.as_ref().map(|p| p.line).unwrap_or(start).max(start);
+            all.push((file, start, end));
         }
     }
+    all.sort();
+    let mut merged: Vec<(usize, i32, i32)> = Vec::new();
+    for r in all {
+        match merged.last_mut() {
+            Some(m) if m.0 == r.0 && r.1 <= m.2.saturating_add(1) => m.2 = m.2.max(r.2),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
+/// The source location of a vertex (`Dockerfile:4-5`), or `None` when the definition has no
+/// source map entry for it. Also the key of the location pass.
+pub fn location(g: &Graph, id: VertexId) -> Option<String> {
+    let src = g.source.as_ref()?;
+    let parts: Vec<String> = ranges(g, id)
+        .into_iter()
+        .map(|(f, start, end)| {
+            let file = src.infos.get(f).map(|i| i.filename.as_str()).unwrap_or("?");
+            if start == end {
+                format!("{file}:{start}")
+            } else {
+                format!("{file}:{start}-{end}")
+            }
+        })
+        .collect();
     if parts.is_empty() {
         None
     } else {
         Some(parts.join(", "))
     }
+}
+
+/// The source lines behind a vertex (the Dockerfile text, from the source map's file data).
+pub fn source_lines(g: &Graph, id: VertexId) -> Vec<String> {
+    let Some(src) = g.source.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (f, start, end) in ranges(g, id) {
+        let Some(info) = src.infos.get(f) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&info.data);
+        let lines: Vec<&str> = text.lines().collect();
+        for n in start.max(1)..=end {
+            if let Some(l) = usize::try_from(n - 1).ok().and_then(|i| lines.get(i)) {
+                out.push((*l).to_string());
+            }
+        }
+    }
+    out
 }
 
 /// The `[stage n/m]` prefix of a display name, if it has one.

@@ -61,6 +61,8 @@ pub struct VertexDiff {
     pub paired_by: Option<PairedBy>,
     /// B's Dockerfile location (`Dockerfile:12`), from the source map.
     pub location: Option<String>,
+    /// The Dockerfile lines behind it (B's text), from the source map.
+    pub lines: Vec<String>,
     /// A's Dockerfile location of the paired vertex.
     pub was_location: Option<String>,
     /// Whether the vertex is a root cause.
@@ -75,8 +77,9 @@ pub struct VertexDiff {
     pub reruns: bool,
     /// What happened to it in the rebuild.
     pub outcome: Outcome,
-    /// It re-ran, and its cache map has a content-based input fed by a re-run input: it re-runs
-    /// unless that input's content came out identical (BuildKit's real cache maps only).
+    /// It re-ran only because inputs re-ran, and each of those feeds a content-based key in its
+    /// cache map: it re-runs unless their content came out identical (BuildKit's real cache maps,
+    /// the default variant; never for a root cause, whose own cache map changed).
     pub content_dependent: bool,
 }
 
@@ -120,11 +123,12 @@ pub fn predict(a: &Graph, b: &Graph, variant: Variant) -> Vec<(Outcome, bool)> {
         .map(|v| match anatomy.iter().find(|x| x.digest == v.digest) {
             None => (Outcome::NotStarted, false),
             Some(x) => {
+                // Every input that re-ran feeds a content-based key: if their files came out the
+                // same, the keys are the old ones.
+                let mut rerun_inputs = x.cache_map.deps.iter().filter(|d| ran.contains(&d.input));
                 let content = x.outcome == Outcome::Ran
-                    && x.cache_map
-                        .deps
-                        .iter()
-                        .any(|d| d.content && ran.contains(&d.input));
+                    && x.cache_map.deps.iter().any(|d| ran.contains(&d.input))
+                    && rerun_inputs.all(|d| d.content);
                 (x.outcome, content)
             }
         })
@@ -214,6 +218,7 @@ pub fn compare(a: &Graph, b: &Graph, variant: Variant) -> Comparison {
             was: was.map(|w| a.vertex(w).digest.clone()),
             paired_by: al.pair[i].map(|(_, p)| p),
             location: align::location(b, id),
+            lines: align::source_lines(b, id),
             was_location: was.and_then(|w| align::location(a, w)),
             root_cause: root[i],
             changes: std::mem::take(&mut changes[i]),
@@ -228,7 +233,8 @@ pub fn compare(a: &Graph, b: &Graph, variant: Variant) -> Comparison {
             invalidates: invalidates[i],
             reruns: outcome == Outcome::Ran,
             outcome,
-            content_dependent,
+            // A root cause's own cache map changed: it re-runs for certain.
+            content_dependent: content_dependent && !root[i] && status[i] == Status::Changed,
         });
     }
     let pick = |f: &dyn Fn(&VertexDiff) -> bool| -> Vec<Digest> {

@@ -93,6 +93,9 @@ pub fn render(c: &Comparison, verbose: bool) -> String {
         if let Some(l) = &v.location {
             out.push_str(&format!("    at {l}\n"));
         }
+        for l in &v.lines {
+            out.push_str(&format!("    │ {}\n", clip(l, 110)));
+        }
         out.push_str(&format!("    rebuild: {}\n", rebuild_words(v)));
     }
     if !verbose {
