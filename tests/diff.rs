@@ -133,6 +133,34 @@ fn every_pair_reruns_what_buildkit_ran_and_root_causes_follow_the_rule() {
     }
 }
 
+/// The `content` variant too: the re-runs equal BuildKit's, except for vertices whose execution
+/// varied between BuildKit's own runs of the pair (`stability.exec_ran_varies`: a race in
+/// BuildKit).
+#[test]
+fn every_pair_content_variant_matches_up_to_buildkits_races() {
+    for dir in pairs() {
+        let name = dir.display().to_string();
+        let pair = common::read_json(&dir.join("pair.json"));
+        let content = &pair["variants"]["content"];
+        let c = compare(
+            &graph(dir.join("a.pb")),
+            &graph(dir.join("b.pb")),
+            Variant::Content,
+        );
+        let want = digests(&content["exec_ran_b"]);
+        let racy: BTreeSet<String> = content["stability"]["exec_ran_varies"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let got = strs(&c.reruns);
+        let differ: BTreeSet<&String> = want.symmetric_difference(&got).collect();
+        assert!(
+            differ.iter().all(|d| racy.contains(*d)),
+            "{name}: {differ:?}"
+        );
+    }
+}
+
 /// Whether every input of B's vertex `d` is unchanged.
 fn graph_inputs_unchanged(c: &Comparison, d: &Digest, dir: &std::path::Path) -> bool {
     let b = graph(dir.join("b.pb"));
@@ -395,4 +423,34 @@ fn deterministic() {
             compare(&a, &b, Variant::Default)
         );
     }
+}
+
+/// A new base under an unchanged RUN: the source pairs by graph position (same consumer, same
+/// slot) and is the root cause, with the image named; the RUN is its consequence.
+#[test]
+fn new_base_pairs_by_position() {
+    let one = |img: &str| {
+        let base = image(img);
+        let bd = Digest::of(&encode_op(&base));
+        let run = exec(&bd, &["sh", "-c", "make"]);
+        let rd = Digest::of(&encode_op(&run));
+        load_bytes(
+            &definition(&[base, run, terminal(&rd)]),
+            &LoadOptions::default(),
+        )
+        .expect("loads")
+    };
+    let c = compare(
+        &one("alpine:latest"),
+        &one("busybox:latest"),
+        Variant::Plain,
+    );
+    assert!(c.removed.is_empty(), "{:?}", c.removed);
+    assert_eq!(
+        root_changes(&c),
+        ["image: Some(\"docker.io/library/alpine:latest\") → Some(\"docker.io/library/busybox:latest\")"]
+    );
+    let run = c.vertices.last().expect("vertices");
+    assert!(run.status == Status::Changed && !run.root_cause && run.because == c.root_causes);
+    assert_eq!(c.reruns.len(), 2);
 }
