@@ -454,3 +454,31 @@ fn new_base_pairs_by_position() {
     assert!(run.status == Status::Changed && !run.root_cause && run.because == c.root_causes);
     assert_eq!(c.reruns.len(), 2);
 }
+
+/// A and B are each detected on their own: the same definition as binary and as dump-llb JSON
+/// is the same build (nothing changed, nothing re-runs).
+#[test]
+fn cli_formats_detected_separately() {
+    let corpus = common::testdata().join("corpus");
+    let (a, b) = (
+        corpus.join("df-hack-lint.pb"),
+        corpus.join("df-hack-lint.json"),
+    );
+    let (code, out, err) = llbsim(
+        &[
+            "diff",
+            a.to_str().expect("path"),
+            b.to_str().expect("path"),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(doc["root_causes"], serde_json::json!([]));
+    assert_eq!(doc["reruns"], serde_json::json!([]));
+    assert_eq!(doc["removed"], serde_json::json!([]));
+    let vertices = doc["vertices"].as_array().expect("vertices");
+    assert!(vertices.iter().all(|v| v["status"] == "unchanged"));
+}
