@@ -184,6 +184,19 @@ fn env_change_names_the_variable() {
         assert!(l.starts_with("env CARGO_TARGET_DIR: "), "{l}");
         assert!(l.contains("/app/target") && l.contains("/app/tgt"), "{l}");
     }
+    // The ENV line that set it, found in B's Dockerfile text.
+    for ch in c
+        .vertices
+        .iter()
+        .filter(|v| v.root_cause)
+        .flat_map(|v| &v.changes)
+    {
+        let at = ch.declared.as_deref().unwrap_or("");
+        assert!(
+            at.contains(": ENV ") && at.contains("CARGO_TARGET_DIR=/app/tgt"),
+            "{at}"
+        );
+    }
     // Every consequence is reached by the first root cause, which invalidates all of them.
     let first = c
         .vertices
@@ -384,7 +397,8 @@ fn cli_json_contract() {
     let (code, text, err) = llbsim(&args[..5], None);
     assert_eq!(code, 0, "{err}");
     assert!(
-        text.contains("env CARGO_TARGET_DIR /app/target → /app/tgt; invalidates"),
+        text.contains("env CARGO_TARGET_DIR /app/target → /app/tgt (set at ")
+            && text.contains("; invalidates "),
         "{text}"
     );
     let (code, _, err) = llbsim(&args[..2], None);

@@ -114,6 +114,33 @@ pub fn source_lines(g: &Graph, id: VertexId) -> Vec<String> {
     out
 }
 
+/// Where variable `var` was last declared (`ENV` or `ARG`) above the vertex's first source line
+/// in the same file: `(file:line, text)`. A guess from the Dockerfile's text (the source map
+/// does not say which line set a variable), used to point at the line behind an env change.
+pub fn declaration(g: &Graph, id: VertexId, var: &str) -> Option<(String, String)> {
+    let src = g.source.as_ref()?;
+    let (f, start, _) = *ranges(g, id).first()?;
+    let info = src.infos.get(f)?;
+    let text = String::from_utf8_lossy(&info.data);
+    let lines: Vec<&str> = text.lines().collect();
+    let above = usize::try_from(start - 1).ok()?.min(lines.len());
+    for n in (0..above).rev() {
+        let line = lines.get(n)?.trim_start();
+        let mut words = line.split_whitespace();
+        let Some(inst) = words.next() else {
+            continue;
+        };
+        if !(inst.eq_ignore_ascii_case("ENV") || inst.eq_ignore_ascii_case("ARG")) {
+            continue;
+        }
+        let declares = words.any(|w| w == var || w.split_once('=').is_some_and(|(k, _)| k == var));
+        if declares {
+            return Some((format!("{}:{}", info.filename, n + 1), line.to_string()));
+        }
+    }
+    None
+}
+
 /// The `[stage n/m]` prefix of a display name, if it has one.
 pub fn step_prefix(name: &str) -> Option<&str> {
     if !name.starts_with('[') {

@@ -24,6 +24,10 @@ pub struct Change {
     pub old: Option<String>,
     /// The B value.
     pub new: Option<String>,
+    /// For an env change: the `ENV`/`ARG` line above the step that declares the variable
+    /// (`Dockerfile:3: ENV …`), found in B's Dockerfile text; a guess, absent without a source map.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared: Option<String>,
 }
 
 #[derive(Default)]
@@ -37,6 +41,7 @@ impl Diff {
                 field: field.into(),
                 old: Some(old),
                 new: Some(new),
+                declared: None,
             });
         }
     }
@@ -47,6 +52,7 @@ impl Diff {
                 field: field.into(),
                 old,
                 new,
+                declared: None,
             });
         }
     }

@@ -160,7 +160,14 @@ pub fn compare(a: &Graph, b: &Graph, variant: Variant) -> Comparison {
                         field: "op digest".into(),
                         old: Some(a.vertex(was).digest.to_string()),
                         new: Some(v.digest.to_string()),
+                        declared: None,
                     });
+                }
+                for ch in &mut c {
+                    if let Some(var) = ch.field.strip_prefix("env ") {
+                        ch.declared =
+                            align::declaration(b, id, var).map(|(at, l)| format!("{at}: {l}"));
+                    }
                 }
                 changes.push(c);
             }

@@ -21,11 +21,15 @@ fn clip(s: &str, n: usize) -> String {
 }
 
 fn change_words(c: &Change) -> String {
-    match (&c.old, &c.new) {
+    let words = match (&c.old, &c.new) {
         (Some(o), Some(n)) => format!("{} {} → {}", c.field, show(o), show(n)),
         (None, Some(n)) => format!("{} added: {}", c.field, show(n)),
         (Some(o), None) => format!("{} removed (was {})", c.field, show(o)),
         (None, None) => c.field.clone(),
+    };
+    match &c.declared {
+        Some(d) => format!("{words} (set at {})", clip(d, 80)),
+        None => words,
     }
 }
 
