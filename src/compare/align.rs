@@ -209,6 +209,17 @@ pub fn align(a: &Graph, b: &Graph) -> Alignment {
         }
     }
     // 3. stage/step prefix and kind.
+    let mut by_step: BTreeMap<(&str, &'static str), Vec<VertexId>> = BTreeMap::new();
+    for (j, w) in a.vertices().iter().enumerate() {
+        if let Some(p) = step_prefix(&w.name) {
+            if !al.taken[j] {
+                by_step
+                    .entry((p, w.kind().as_str()))
+                    .or_default()
+                    .push(VertexId(j as u32));
+            }
+        }
+    }
     for (i, v) in b.vertices().iter().enumerate() {
         if al.pair[i].is_some() {
             continue;
@@ -216,15 +227,10 @@ pub fn align(a: &Graph, b: &Graph) -> Alignment {
         let Some(prefix) = step_prefix(&v.name) else {
             continue;
         };
-        let free: Vec<VertexId> = a
-            .vertices()
-            .iter()
-            .enumerate()
-            .filter(|(j, w)| {
-                !al.taken[*j] && w.kind() == v.kind() && step_prefix(&w.name) == Some(prefix)
-            })
-            .map(|(j, _)| VertexId(j as u32))
-            .collect();
+        let free: Vec<VertexId> = by_step
+            .get(&(prefix, v.kind().as_str()))
+            .map(|c| c.iter().copied().filter(|c| !al.taken[c.index()]).collect())
+            .unwrap_or_default();
         if let Some(ai) = best_by_name(a, &free, &v.name) {
             al.pair[i] = Some((ai, PairedBy::Step));
             al.taken[ai.index()] = true;

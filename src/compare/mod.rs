@@ -118,9 +118,11 @@ pub fn predict(a: &Graph, b: &Graph, variant: Variant) -> Vec<(Outcome, bool)> {
         .filter(|v| v.outcome == Outcome::Ran)
         .map(|v| &v.digest)
         .collect();
+    let by_digest: std::collections::BTreeMap<&Digest, &explain::VertexAnatomy> =
+        anatomy.iter().map(|x| (&x.digest, x)).collect();
     b.vertices()
         .iter()
-        .map(|v| match anatomy.iter().find(|x| x.digest == v.digest) {
+        .map(|v| match by_digest.get(&v.digest) {
             None => (Outcome::NotStarted, false),
             Some(x) => {
                 // Every input that re-ran feeds a content-based key: if their files came out the
