@@ -26,6 +26,7 @@
 
 #![deny(missing_docs)]
 
+pub mod compare;
 pub mod error;
 pub mod explain;
 pub mod graph;

@@ -1,5 +1,6 @@
 //! `llbsim`: the command-line face of the library. Thin: parse flags, call the library, print.
 
+mod diff;
 mod explain;
 
 use std::io::{Read, Write};
@@ -28,6 +29,7 @@ USAGE:
     llbsim replay RUN [--definition FILE] [--progress plain|rawjson|quiet]
     llbsim explain FILE [solve's flags: --then warm|FILE2, --no-cache, --scenario NAME, …]
                  [--vertex SELECTOR] [--format text|json]
+    llbsim diff A B [--variant default|plain|content] [--verbose] [--format text|json]
 
 FILE may be a binary pb.Definition (llb.WriteTo, buildctl's input), its base64, a
 `buildctl debug dump-llb` JSON stream, SLSA provenance with llbDefinition, or
@@ -71,6 +73,9 @@ explain: solve as `solve` would, then show for every vertex of the last build (o
     --vertex picks: a digest, a prefix of its hex or a part of its name) how its cache key was
     made: the cache map (BuildKit's rule and what fed it, or a stand-in), each input's key and
     selector, the key, what the cache answered and why, and what the progress stream showed
+diff A B: what changed from A to B (aligned by digest, Dockerfile line, step name, position),
+    the root causes first with what each invalidates, and what the solver re-runs when B is
+    built right after A on the same solver; --verbose lists every changed step
 oracle PHASE: a_cold b_warm c_mutated d_fail d_retry d_fail_longsib e_cancel
     e_cancel_slowstop e_cancel_shared_job0 e_cancel_shared_job1 f_job0 f_job1
 ENTITLEMENT: network.host, security.insecure (as buildctl --allow).
@@ -107,6 +112,8 @@ struct Args {
     trace: Option<String>,
     definition: Option<String>,
     vertex: Option<String>,
+    file2: Option<String>,
+    verbose: bool,
 }
 
 /// `--progress`, as buildctl has it (auto and tty print like plain here).
@@ -177,6 +184,7 @@ fn parse() -> Result<Option<Args>, String> {
             Long("trace") => a.trace = Some(val(&mut parser)?),
             Long("definition") => a.definition = Some(val(&mut parser)?),
             Long("vertex") => a.vertex = Some(val(&mut parser)?),
+            Long("verbose") | Short('v') => a.verbose = true,
             Long("progress") => {
                 let v = val(&mut parser)?;
                 a.progress = Some(match v.as_str() {
@@ -213,6 +221,7 @@ fn parse() -> Result<Option<Args>, String> {
             }
             Value(v) if a.command.is_none() => a.command = Some(v.to_string_lossy().into_owned()),
             Value(v) if a.file.is_none() => a.file = Some(v.to_string_lossy().into_owned()),
+            Value(v) if a.file2.is_none() => a.file2 = Some(v.to_string_lossy().into_owned()),
             other => return Err(format!("{}\n\n{USAGE}", other.unexpected())),
         }
     }
@@ -227,12 +236,16 @@ fn run() -> Result<(), String> {
             Some(c) => format!("{c} needs a FILE (or - for stdin)\n\n{USAGE}"),
         });
     };
+    if a.file2.is_some() && a.command.as_deref() != Some("diff") {
+        return Err(format!("unexpected second FILE\n\n{USAGE}"));
+    }
     let out = match a.command.as_deref() {
         Some("inspect") => cmd_inspect(&a, &path)?,
         Some("solve") => cmd_solve(&a, &path)?,
         Some("oracle") => cmd_oracle(&a, &path)?,
         Some("replay") => cmd_replay(&a, &path)?,
         Some("explain") => explain::cmd_explain(&a, &path)?,
+        Some("diff") => diff::cmd_diff(&a, &path)?,
         Some(other) => return Err(format!("unknown command {other:?}\n\n{USAGE}")),
         None => return Err(format!("no command given\n\n{USAGE}")),
     };
