@@ -2,13 +2,15 @@
 
 mod diff;
 mod explain;
+mod oracle_cmd;
+mod replay_cmd;
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use llbsim::oracle::{self, FirstJob};
 use llbsim::progress::stream::client_stream;
-use llbsim::progress::{plain, rawjson, replay, summary, SolveStatus};
+use llbsim::progress::{plain, rawjson, summary, SolveStatus};
 use llbsim::session::{self, Scenario};
 use llbsim::solver::{
     CancelAt, Interleaving, JobId, JobOptions, Solver, StubOps, Time, Variant, MS,
@@ -242,8 +244,8 @@ fn run() -> Result<(), String> {
     let out = match a.command.as_deref() {
         Some("inspect") => cmd_inspect(&a, &path)?,
         Some("solve") => cmd_solve(&a, &path)?,
-        Some("oracle") => cmd_oracle(&a, &path)?,
-        Some("replay") => cmd_replay(&a, &path)?,
+        Some("oracle") => oracle_cmd::cmd_oracle(&a, &path)?,
+        Some("replay") => replay_cmd::cmd_replay(&a, &path)?,
         Some("explain") => explain::cmd_explain(&a, &path)?,
         Some("diff") => diff::cmd_diff(&a, &path)?,
         Some(other) => return Err(format!("unknown command {other:?}\n\n{USAGE}")),
@@ -464,65 +466,6 @@ fn cmd_scenario(a: &Args, path: &str, name: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// `replay RUN`: re-prints a recorded stream (rawjson or a `--trace` file) in `--progress`
-/// mode (plain by default), or with `--definition FILE` shows how its vertices join the graph.
-fn cmd_replay(a: &Args, path: &str) -> Result<String, String> {
-    let bytes = read_input(path)?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("{path}: not UTF-8 text"))?;
-    // A plain-text progress log (`#1 name` …) is read on a best-effort basis: it can be
-    // joined to a definition by name, not re-printed.
-    let plain_text = text.trim_start().starts_with('#');
-    let (msgs, run) = if plain_text {
-        let run = replay::read_plain(&text).map_err(|e| format!("{path}: {e}"))?;
-        if a.definition.is_none() {
-            return Err(format!(
-                "{path} is a plain-text progress log: give --definition FILE to join it by name"
-            ));
-        }
-        (Vec::new(), run)
-    } else {
-        let msgs = rawjson::read(&text).map_err(|e| format!("{path}: {e}"))?;
-        let run = replay::Run::new(&msgs);
-        (msgs, run)
-    };
-    if let Some(def) = &a.definition {
-        let (_, graph) = read_definition(def, &a.opts)?;
-        let joined = replay::join(&run, &graph);
-        let mut out = format!(
-            "{} of {} vertices matched ({} by digest, {} by name); {} in the run only\n",
-            joined.matched.len(),
-            graph.len(),
-            joined.count(replay::MatchedBy::Digest),
-            joined.count(replay::MatchedBy::Name),
-            joined.extra.len()
-        );
-        for m in &joined.matched {
-            let v = graph.vertex(m.graph);
-            let rv = run.vertices.get(m.run);
-            let state = rv.map_or("?".to_string(), |r| {
-                format!("{:?}", r.state()).to_lowercase()
-            });
-            let dur = rv.map_or(0.0, |r| r.duration() as f64 / 1e9);
-            out.push_str(&format!(
-                "{:<10} {:>8.3}s  {} {}\n",
-                state,
-                dur,
-                v.digest.short(),
-                one_line(&v.name)
-            ));
-        }
-        if a.progress.is_none() || plain_text {
-            return Ok(out);
-        }
-        eprint!("{out}");
-    }
-    match a.progress.unwrap_or(Progress::Plain) {
-        Progress::Plain => Ok(plain::render(&msgs, plain::PassMode::Each)),
-        Progress::RawJson => Ok(rawjson::write_all(&msgs)),
-        Progress::Quiet => Ok(String::new()),
-    }
-}
-
 fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -565,38 +508,6 @@ fn table(solver: &Solver, job: JobId) -> String {
     }
     out.push('\n');
     out
-}
-
-fn cmd_oracle(a: &Args, path: &str) -> Result<String, String> {
-    let (def, graph) = read_definition(path, &a.opts)?;
-    let variant = match a.variant {
-        Some(v @ (Variant::Plain | Variant::Content)) => v,
-        _ => return Err("oracle needs --variant plain or --variant content".into()),
-    };
-    let Some(phase) = &a.phase else {
-        return Err(format!(
-            "oracle needs --phase (one of {})",
-            oracle::PHASES.join(", ")
-        ));
-    };
-    if let Some(out) = &a.write_mutated {
-        let m = oracle::mutated_definition(&def, &graph).map_err(|e| e.to_string())?;
-        std::fs::write(out, llb::encode_definition(&m.definition.to_pb()))
-            .map_err(|e| format!("{out}: {e}"))?;
-    }
-    let races = oracle::Races {
-        first: a.first_job,
-        interleaving: a.interleaving,
-    };
-    let run =
-        oracle::run_phase_with(&def, &graph, variant, phase, races).map_err(|e| e.to_string())?;
-    if a.progress.is_some() || a.trace.is_some() {
-        let streams = vec![job_stream(&run.solver, run.job)];
-        if let Some(out) = progress_output(a, &streams)? {
-            return Ok(out);
-        }
-    }
-    json(&oracle::normalize(&run, phase, variant))
 }
 
 /// A vertex by digest, digest prefix, name fragment, or `auto`; `flag` names the option in errors.
