@@ -25,6 +25,12 @@ use crate::llb::Digest;
 
 use super::Time;
 
+mod describe;
+mod storage;
+pub use describe::{InputKey, KeyInfo};
+pub use storage::IdGen;
+use storage::Storage;
+
 /// A cache key in the solver's key arena.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KeyId(pub u32);
@@ -112,145 +118,6 @@ pub fn root_key(dgst: &str, output: i64) -> String {
         return format!("random:{rest}");
     }
     Digest::of(format!("{dgst}@{output}").as_bytes()).to_string()
-}
-
-#[derive(Default, Debug, Clone)]
-struct StoredKey {
-    results: BTreeMap<String, Time>,
-    links: BTreeMap<Link, BTreeSet<String>>,
-    backlinks: BTreeSet<String>,
-}
-
-/// The in-memory `CacheKeyStorage`.
-#[derive(Default, Debug, Clone)]
-struct Storage {
-    by_id: BTreeMap<String, StoredKey>,
-    by_result: BTreeMap<String, BTreeSet<String>>,
-}
-
-impl Storage {
-    fn exists(&self, id: &str) -> bool {
-        self.by_id
-            .get(id)
-            .is_some_and(|k| !k.links.is_empty() || !k.results.is_empty())
-    }
-
-    fn add_result(&mut self, id: &str, result: &str, created_at: Time) {
-        self.by_id
-            .entry(id.to_string())
-            .or_default()
-            .results
-            .insert(result.to_string(), created_at);
-        self.by_result
-            .entry(result.to_string())
-            .or_default()
-            .insert(id.to_string());
-    }
-
-    fn add_link(&mut self, id: &str, link: Link, target: &str) {
-        self.by_id
-            .entry(target.to_string())
-            .or_default()
-            .backlinks
-            .insert(id.to_string());
-        self.by_id
-            .entry(id.to_string())
-            .or_default()
-            .links
-            .entry(link)
-            .or_default()
-            .insert(target.to_string());
-    }
-
-    fn has_link(&self, id: &str, link: &Link, target: &str) -> bool {
-        self.by_id
-            .get(id)
-            .and_then(|k| k.links.get(link))
-            .is_some_and(|t| t.contains(target))
-    }
-
-    fn walk_links(&self, id: &str, link: &Link) -> Vec<String> {
-        self.by_id
-            .get(id)
-            .and_then(|k| k.links.get(link))
-            .map(|t| t.iter().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    fn results(&self, id: &str) -> Vec<(String, Time)> {
-        self.by_id
-            .get(id)
-            .map(|k| k.results.iter().map(|(r, t)| (r.clone(), *t)).collect())
-            .unwrap_or_default()
-    }
-
-    /// Removes a result from every key, pruning keys left with nothing, upwards.
-    fn release(&mut self, result: &str) {
-        let Some(ids) = self.by_result.remove(result) else {
-            return;
-        };
-        for id in ids {
-            if let Some(k) = self.by_id.get_mut(&id) {
-                k.results.remove(result);
-            }
-            self.empty_branch_with_parents(&id);
-        }
-    }
-
-    fn empty_branch_with_parents(&mut self, id: &str) {
-        let mut stack = vec![id.to_string()];
-        while let Some(id) = stack.pop() {
-            let Some(k) = self.by_id.get(&id) else {
-                continue;
-            };
-            if !k.results.is_empty() || !k.links.is_empty() {
-                continue;
-            }
-            let parents: Vec<String> = k.backlinks.iter().cloned().collect();
-            for p in parents {
-                if let Some(pk) = self.by_id.get_mut(&p) {
-                    pk.links.retain(|_, targets| {
-                        targets.remove(&id);
-                        !targets.is_empty()
-                    });
-                    stack.push(p);
-                }
-            }
-            self.by_id.remove(&id);
-        }
-    }
-}
-
-/// Deterministic stand-in for `identity.NewID()`: 25 base-36 characters from a seeded stream.
-#[derive(Debug)]
-pub struct IdGen {
-    state: u64,
-}
-
-impl IdGen {
-    /// A generator for `seed`.
-    pub fn new(seed: u64) -> IdGen {
-        IdGen {
-            state: seed ^ 0x9e37_79b9_7f4a_7c15,
-        }
-    }
-
-    /// The next ID.
-    pub fn next_id(&mut self) -> String {
-        const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-        let mut out = String::with_capacity(25);
-        let mut word = 0u64;
-        for i in 0..25 {
-            if i % 12 == 0 {
-                // splitmix64: the next state, finalised.
-                word = super::mix64(self.state);
-                self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            }
-            out.push(ALPHABET[(word % 36) as usize] as char);
-            word /= 36;
-        }
-        out
-    }
 }
 
 /// One in-memory cache manager: key storage plus the results that exist.
@@ -752,79 +619,5 @@ mod tests {
         };
         let recs = [r("old", 1, 0), r("new1", 5, 1), r("new0", 5, 0)];
         assert_eq!(best_record(&recs).map(|r| r.id.as_str()), Some("new0"));
-    }
-}
-
-/// A cache key as a person reads it: its ID and what it was made of. Taken from what the solver
-/// computed (no ID is computed just to show it, so describing a key never changes a solve).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct KeyInfo {
-    /// The key's ID in the local cache: for a root, `sha256("<cache map digest>@<output>")`; for
-    /// any other key, the storage ID found by following links from its inputs' keys (a fresh ID
-    /// when no link matched).
-    pub id: String,
-    /// A root key (no inputs): its ID is computed from the cache map digest alone.
-    pub root: bool,
-    /// The op's cache map digest.
-    pub digest: String,
-    /// The output index.
-    pub output: i64,
-    /// Per input of the op, the input's alternative keys this key was made from.
-    pub inputs: Vec<Vec<InputKey>>,
-}
-
-/// One input key of a [`KeyInfo`].
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct InputKey {
-    /// The input key's ID.
-    pub id: String,
-    /// The vertex the input key belongs to ("" for a content-based key, which belongs to none).
-    pub vertex: String,
-    /// The selector digest it is used under ("" for none).
-    pub selector: String,
-    /// A content-based key: the digest of the input's files (under the selector's paths), not of
-    /// how they were made.
-    pub content: bool,
-}
-
-impl Cache {
-    /// The ID a key has in the main cache, as far as it has been computed: the storage ID if the
-    /// solver computed one, else the key's own ID.
-    fn known_id(&self, k: KeyId) -> String {
-        let key = self.key(k);
-        key.storage_ids
-            .get(&MAIN)
-            .cloned()
-            .unwrap_or_else(|| key.id.clone())
-    }
-
-    /// `k` described (see [`KeyInfo`]).
-    pub fn describe(&self, k: KeyId) -> KeyInfo {
-        let key = self.key(k);
-        let inputs = key
-            .deps
-            .iter()
-            .map(|alts| {
-                alts.iter()
-                    .map(|ks| {
-                        let dep = self.key(ks.key);
-                        let content = dep.vtx.as_str().is_empty() && dep.output == -1;
-                        InputKey {
-                            id: self.known_id(ks.key),
-                            vertex: dep.vtx.to_string(),
-                            selector: ks.selector.clone(),
-                            content,
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        KeyInfo {
-            id: self.known_id(k),
-            root: key.deps.is_empty() && key.id == root_key(&key.digest, key.output),
-            digest: key.digest.clone(),
-            output: key.output,
-            inputs,
-        }
     }
 }
