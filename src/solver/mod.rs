@@ -21,6 +21,7 @@ pub mod ops;
 mod outbox;
 mod scheduler;
 mod state;
+mod tasks;
 mod timing;
 pub use export::{ExportMode, ExportedKey};
 
